@@ -1,0 +1,147 @@
+"""The mission-locale back-office: ``create_app()`` builds a configured Flask application."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask, g, render_template, request, session
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from .config import Config, instance_secret_key, normalise_database_url
+from .extensions import babel, csrf, db, login_manager, migrate
+
+MIGRATIONS = str(Path(__file__).parent / "migrations")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Create the app: configuration, extensions, admin screens, sign-in and CLI commands."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    app.config.setdefault("APP_NAME", "Mission locale — back-office")
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    _configure_database(app)
+    _configure_secret_key(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Connectez-vous pour accéder à cette page.")
+    login_manager.login_message_category = "info"
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    _register_template_helpers(app)
+    _register_error_pages(app)
+
+    from . import views
+
+    views.init_app(app)
+
+    from . import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _configure_database(app: Flask) -> None:
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        uri = "sqlite:///" + str(Path(app.instance_path) / "backoffice.sqlite3")
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
+
+
+def _configure_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.config.get("ENV_NAME") == "production":
+        raise RuntimeError(
+            "SECRET_KEY must be set in production (BACKOFFICE_ENV=production): refusing to start."
+        )
+    app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+
+
+def select_locale() -> str:
+    """``?lang=`` (remembered in the session), then the user's preference, then French."""
+    languages = ("fr", "en")
+    wanted = request.args.get("lang")
+    if wanted in languages:
+        session["lang"] = wanted
+        return wanted
+    if session.get("lang") in languages:
+        return session["lang"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return "fr"
+
+
+def _register_template_helpers(app: Flask) -> None:
+    def csp_nonce() -> str:
+        if "csp_nonce" not in g:
+            g.csp_nonce = secrets.token_urlsafe(16)
+        return g.csp_nonce
+
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+
+    @app.context_processor
+    def _locale():
+        from flask_babel import get_locale
+
+        return {"current_locale": str(get_locale() or "fr")}
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+def _register_error_pages(app: Flask) -> None:
+    def page(code: int, title: str, message: str):
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        return page(
+            400,
+            _("Formulaire expiré"),
+            _(
+                "Le formulaire a expiré ou ne vient pas de cette application : rien n'a été "
+                "enregistré. Revenez en arrière, rechargez la page et recommencez."
+            ),
+        )
+
+    @app.errorhandler(403)
+    def _forbidden(error):
+        return page(403, _("Accès refusé"), _("Votre rôle ne permet pas d'ouvrir cette page."))
+
+    @app.errorhandler(404)
+    def _not_found(error):
+        return page(404, _("Page introuvable"), _("Cette page ou cette fiche n'existe pas."))
+
+    @app.errorhandler(405)
+    def _method(error):
+        return page(405, _("Action impossible"), _("Cette adresse ne s'utilise pas ainsi."))
+
+    @app.errorhandler(413)
+    def _too_large(error):
+        return page(413, _("Fichier trop volumineux"), _("Le fichier dépasse la taille permise."))
+
+    @app.errorhandler(500)
+    def _server_error(error):
+        db.session.rollback()
+        return page(
+            500,
+            _("Erreur inattendue"),
+            _(
+                "Une erreur inattendue s'est produite ; rien n'a été enregistré. L'équipe "
+                "technique peut la retrouver dans les journaux."
+            ),
+        )

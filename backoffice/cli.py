@@ -1,0 +1,112 @@
+"""Flask CLI commands; each is a thin call into ``domain/`` or ``seed/``."""
+
+from __future__ import annotations
+
+import time
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+
+from .domain import vocabularies as vocab
+from .extensions import db
+from .models import Site, User
+
+
+def init_app(app) -> None:
+    """Register the commands on ``app``."""
+    for command in (create_user, seed_catalogue, seed_demo, demo_bootstrap):
+        app.cli.add_command(command)
+
+
+def create_or_update_user(
+    email: str, role: str, password: str, site_name: str | None, full_name: str | None
+) -> User:
+    """Create the account (or update role, site and password of an existing one)."""
+    if role not in vocab.ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    if len(password) < 12:
+        raise ValueError("the password must have at least 12 characters")
+    site = None
+    if site_name:
+        site = db.session.scalar(sa.select(Site).where(Site.name == site_name))
+        if site is None:
+            site = Site(name=site_name)
+            db.session.add(site)
+    email = email.strip().lower()
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, full_name=full_name or email.split("@")[0], active=True)
+        db.session.add(user)
+    user.role = role
+    user.site = site
+    if full_name:
+        user.full_name = full_name
+    user.set_password(password)
+    db.session.commit()
+    return user
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(vocab.ROLES.codes), required=True)
+@click.option("--site", "site_name", help="Site (antenne) name; created if it does not exist.")
+@click.option("--name", "full_name", help="Full name shown in the screens.")
+@click.option("--password", help="At least 12 characters; prompted (hidden) when absent.")
+def create_user(email, role, site_name, full_name, password):
+    """Create a staff account, or update an existing one's role, site and password."""
+    if password is None:
+        password = click.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_or_update_user(email, role, password, site_name, full_name)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Compte {user.email} ({user.role}) prêt.")
+
+
+@click.command("seed-catalogue")
+def seed_catalogue():
+    """Load the reference lists, the partners and the aid catalogue (idempotent)."""
+    from seed.catalogue import load_catalogue
+
+    counts = load_catalogue(db.session)
+    click.echo(", ".join(f"{name}: +{n}" for name, n in counts.items()))
+
+
+@click.command("seed-demo")
+@click.option("--youths", default=300, show_default=True, type=click.IntRange(0, 2_000_000))
+@click.option("--seed", "seed_value", default=2026, show_default=True, type=int)
+def seed_demo(youths, seed_value):
+    """Demo sites, accounts, counsellors and N young people (deterministic, idempotent)."""
+    from seed.catalogue import load_catalogue
+    from seed.demo import seed_demo as run_seed_demo
+
+    started = time.perf_counter()
+    load_catalogue(db.session)
+    counts = run_seed_demo(db.session, youths, seed_value)
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"{counts['young_people']} jeunes et {counts['programmes']} programmes ajoutés "
+        f"en {elapsed:.1f} s."
+    )
+
+
+@click.command("demo-bootstrap")
+@click.option("--youths", default=300, show_default=True, type=click.IntRange(0, 2_000_000))
+@click.option("--url", default="http://127.0.0.1:5000/", show_default=True)
+def demo_bootstrap(youths, url):
+    """Load the catalogue and demo data when the database has no account, then print the logins."""
+    from seed.catalogue import load_catalogue
+    from seed.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+    from seed.demo import seed_demo as run_seed_demo
+
+    if db.session.scalar(sa.select(sa.func.count(User.id))) == 0:
+        load_catalogue(db.session)
+        run_seed_demo(db.session, youths)
+        click.echo(f"Base vide : catalogue et {youths} jeunes de démonstration chargés.")
+    click.echo("")
+    click.echo(f"  Back-office : {url}")
+    click.echo(f"  Base : {current_app.config['SQLALCHEMY_DATABASE_URI']}")
+    for account in DEMO_ACCOUNTS:
+        click.echo(f"  {vocab.ROLES.label(account.role):<26} {account.email}  /  {DEMO_PASSWORD}")
+    click.echo("")

@@ -1,0 +1,254 @@
+"""The field's closed lists: one code stored in the database, one French label shown on screen.
+
+Plain Python, no Flask import. The labels are French because French is what counsellors read; they are
+msgids for Flask-Babel (marked with ``N_`` so that ``pybabel extract -k N_`` finds them), and the views
+translate them at render time for the English locale.
+
+Glossary where English is ambiguous: *orientation* = referral to a partner; *antenne* = site;
+*référent* = the one counsellor who follows a young person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+
+def N_(text: str) -> str:
+    """Mark a string for extraction without translating it now (views translate at render time)."""
+    return text
+
+
+class Vocabulary:
+    """An ordered, closed list of ``code -> French label`` pairs.
+
+    >>> v = Vocabulary("colour", [("red", "rouge")])
+    >>> v.label("red"), "red" in v, v.codes
+    ('rouge', True, ('red',))
+    """
+
+    def __init__(self, name: str, pairs: list[tuple[str, str]]):
+        self.name = name
+        self.pairs = list(pairs)
+        self._labels = dict(pairs)
+        self.codes = tuple(code for code, _ in pairs)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._labels
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.pairs)
+
+    def label(self, code: str | None) -> str:
+        """The French label of ``code``; the code itself when unknown, an empty string for None."""
+        if code is None:
+            return ""
+        return self._labels.get(code, code)
+
+    def code_for(self, text: str) -> str | None:
+        """Find a code from either its code or its label, ignoring case and surrounding spaces."""
+        wanted = text.strip().casefold()
+        for code, label in self.pairs:
+            if wanted in (code.casefold(), label.casefold()):
+                return code
+        return None
+
+    def sql_check(self, column: str) -> str:
+        """A CHECK constraint expression that keeps the column inside the list."""
+        quoted = ", ".join("'" + code.replace("'", "''") + "'" for code in self.codes)
+        return f"{column} IN ({quoted})"
+
+
+ROLES = Vocabulary(
+    "role",
+    [
+        ("admin", N_("Administration")),
+        ("counsellor", N_("Conseiller·ère")),
+        ("manager", N_("Direction / encadrement")),
+    ],
+)
+
+GENDERS = Vocabulary(
+    "gender",
+    [("F", N_("Femme")), ("M", N_("Homme")), ("X", N_("Autre / non précisé"))],
+)
+
+YOUTH_STATUSES = Vocabulary(
+    "youth_status",
+    [
+        ("active", N_("En accompagnement")),
+        ("on_hold", N_("En veille")),
+        ("exited", N_("Sorti")),
+    ],
+)
+
+EXIT_REASONS = Vocabulary(
+    "exit_reason",
+    [
+        ("employment", N_("Emploi durable")),
+        ("training", N_("Formation qualifiante")),
+        ("autonomy", N_("Autonomie atteinte")),
+        ("age_limit", N_("Limite d'âge")),
+        ("moved", N_("Déménagement")),
+        ("request", N_("À la demande du jeune")),
+        ("no_contact", N_("Sans nouvelles")),
+        ("other", N_("Autre")),
+    ],
+)
+
+EDUCATION_LEVELS = Vocabulary(
+    "education_level",
+    [
+        ("infra3", N_("Infra 3 (aucun diplôme)")),
+        ("3", N_("Niveau 3 (CAP, BEP)")),
+        ("4", N_("Niveau 4 (baccalauréat)")),
+        ("5", N_("Niveau 5 (bac+2)")),
+        ("6", N_("Niveau 6 (licence, bac+3)")),
+        ("7", N_("Niveau 7 (master)")),
+        ("8", N_("Niveau 8 (doctorat)")),
+    ],
+)
+
+HOUSING_SITUATIONS = Vocabulary(
+    "housing",
+    [
+        ("parents", N_("Hébergé au domicile parental")),
+        ("third_party", N_("Hébergé chez un tiers")),
+        ("none", N_("Sans hébergement")),
+        ("collective", N_("Hébergement collectif (CHRS, CHU, FJT…)")),
+        ("tenant", N_("Locataire")),
+        ("must_leave", N_("Doit quitter le logement")),
+    ],
+)
+
+RESOURCES = Vocabulary(
+    "resources",
+    [
+        ("none", N_("Aucune ressource")),
+        ("family", N_("Aide familiale")),
+        ("allowance", N_("Allocation (PACEA, CEJ, RSA, ARE…)")),
+        ("work", N_("Revenus d'activité")),
+        ("training_pay", N_("Rémunération de formation")),
+        ("other", N_("Autre")),
+    ],
+)
+
+PROGRAMME_KINDS = Vocabulary(
+    "programme",
+    [
+        ("PACEA", N_("PACEA")),
+        ("CEJ", N_("CEJ (Contrat d'engagement jeune)")),
+    ],
+)
+
+PROGRAMME_END_REASONS = Vocabulary(
+    "programme_end",
+    [
+        ("autonomy", N_("Autonomie atteinte")),
+        ("term", N_("Terme du contrat")),
+        ("age", N_("Limite d'âge")),
+        ("request", N_("À la demande du jeune")),
+        ("breach", N_("Manquement aux engagements")),
+        ("other", N_("Autre")),
+    ],
+)
+
+THEMES = Vocabulary(
+    "theme",
+    [
+        ("emploi", N_("Emploi")),
+        ("projet_pro", N_("Projet professionnel")),
+        ("formation", N_("Formation")),
+        ("logement", N_("Logement")),
+        ("sante", N_("Santé")),
+        ("citoyennete", N_("Citoyenneté")),
+        ("loisirs", N_("Loisir, sport, culture")),
+    ],
+)
+
+# Default hours a theme's activity counts towards the CEJ's 15-20 weekly hours.
+THEME_DEFAULT_HOURS = {
+    "emploi": 3,
+    "projet_pro": 2,
+    "formation": 3,
+    "logement": 2,
+    "sante": 2,
+    "citoyennete": 2,
+    "loisirs": 2,
+}
+
+PARTNER_KINDS = Vocabulary(
+    "partner_kind",
+    [
+        ("training_body", N_("Organisme de formation")),
+        ("employer", N_("Employeur")),
+        ("france_travail", N_("France Travail")),
+        ("cap_emploi", N_("Cap emploi")),
+        ("e2c", N_("E2C")),
+        ("epide", N_("EPIDE")),
+        ("afpa", N_("AFPA")),
+        ("ccas", N_("CCAS/CIAS")),
+        ("social_service", N_("Service social du département")),
+        ("caf", N_("CAF")),
+        ("cpam", N_("CPAM")),
+        ("doctor", N_("Médecin / centre de santé")),
+        ("psychologist", N_("Psychologue / CMP")),
+        ("language_platform", N_("Plate-forme linguistique")),
+        ("fjt", N_("FJT / résidence sociale")),
+        ("chrs", N_("CHRS / hébergement d'urgence")),
+        ("driving_school", N_("Auto-école sociale")),
+        ("sponsorship", N_("Association de parrainage")),
+        ("plie", N_("PLIE")),
+        ("siae", N_("SIAE (ACI, EI, ETTI)")),
+        ("justice", N_("PJJ / SPIP")),
+        ("other", N_("Autre")),
+    ],
+)
+
+AID_CATEGORIES = Vocabulary(
+    "aid_category",
+    [
+        ("financial", N_("Aide financière")),
+        ("transport", N_("Tickets de transport")),
+        ("workshop", N_("Atelier (POP…)")),
+        ("sponsorship", N_("Parrainage")),
+        ("language", N_("Plate-forme linguistique")),
+        ("mobilisation", N_("Parcours de mobilisation")),
+        ("qualifying_hub", N_("Pôle qualifiant")),
+        ("evaluation", N_("Outil de première évaluation")),
+        ("health", N_("Santé / psychologue")),
+        ("housing", N_("Logement")),
+        ("other", N_("Autre")),
+    ],
+)
+
+AID_UNITS = Vocabulary(
+    "aid_unit",
+    [
+        ("euro", N_("euro")),
+        ("ticket", N_("ticket")),
+        ("session", N_("séance")),
+        ("hour", N_("heure")),
+    ],
+)
+
+LOCALES = Vocabulary("locale", [("fr", "Français"), ("en", "English")])
+
+ALL = {
+    v.name: v
+    for v in (
+        ROLES,
+        GENDERS,
+        YOUTH_STATUSES,
+        EXIT_REASONS,
+        EDUCATION_LEVELS,
+        HOUSING_SITUATIONS,
+        RESOURCES,
+        PROGRAMME_KINDS,
+        PROGRAMME_END_REASONS,
+        THEMES,
+        PARTNER_KINDS,
+        AID_CATEGORIES,
+        AID_UNITS,
+        LOCALES,
+    )
+}

@@ -1,0 +1,365 @@
+"""The data model: tables, constraints and small model methods.
+
+Closed lists are stored as short codes checked by the database (see ``domain/vocabularies.py``);
+amounts are ``Numeric`` (never floats); timestamps are naive UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .domain import vocabularies as vocab
+from .domain.people import age_on, eligibility_warning
+from .extensions import db
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC now, the one clock of the database's timestamps."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def in_list(column: str, vocabulary: vocab.Vocabulary) -> sa.CheckConstraint:
+    """CHECK that ``column`` holds a code of ``vocabulary`` (NULL passes; NOT NULL is separate)."""
+    return sa.CheckConstraint(
+        vocabulary.sql_check(column),
+        name=f"{column}_in_list",
+        info={"column": column, "vocabulary": vocabulary},
+    )
+
+
+def vocabularies_of(model: type) -> dict[str, vocab.Vocabulary]:
+    """The closed list behind each coded column of ``model``, read from its CHECK constraints."""
+    return {
+        constraint.info["column"]: constraint.info["vocabulary"]
+        for constraint in model.__table__.constraints
+        if isinstance(constraint, sa.CheckConstraint) and "vocabulary" in constraint.info
+    }
+
+
+class Timestamped:
+    """Created/updated timestamps and an optimistic-locking version counter."""
+
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    @sa.orm.declared_attr.directive
+    def __mapper_args__(cls):  # noqa: N805 - SQLAlchemy's declared_attr signature
+        return {"version_id_col": cls.version}
+
+
+class Site(Timestamped, db.Model):
+    """A local office (*antenne*) of the mission locale."""
+
+    __tablename__ = "site"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    address: Mapped[str | None] = mapped_column(sa.String(200))
+    postcode: Mapped[str | None] = mapped_column(sa.String(5))
+    city: Mapped[str | None] = mapped_column(sa.String(120))
+
+    users: Mapped[list[User]] = relationship(back_populates="site")
+    young_people: Mapped[list[YoungPerson]] = relationship(back_populates="site")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(UserMixin, Timestamped, db.Model):
+    """A staff account: administrative staff, counsellor or manager."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (in_list("role", vocab.ROLES), in_list("locale", vocab.LOCALES))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(120), index=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    role: Mapped[str] = mapped_column(sa.String(16), index=True)
+    site_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("site.id", ondelete="SET NULL"), index=True
+    )
+    active: Mapped[bool] = mapped_column(default=True)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    locale: Mapped[str | None] = mapped_column(sa.String(2))
+
+    site: Mapped[Site | None] = relationship(back_populates="users")
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        """Store a scrypt hash of ``password``."""
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        """Whether ``password`` matches; False for an account that has no password yet."""
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def role_label(self) -> str:
+        return vocab.ROLES.label(self.role)
+
+
+class YoungPerson(Timestamped, db.Model):
+    """A young person (*jeune*) accompanied by the mission locale."""
+
+    __tablename__ = "young_person"
+    __table_args__ = (
+        in_list("gender", vocab.GENDERS),
+        in_list("status", vocab.YOUTH_STATUSES),
+        in_list("exit_reason", vocab.EXIT_REASONS),
+        in_list("education_level", vocab.EDUCATION_LEVELS),
+        in_list("housing_situation", vocab.HOUSING_SITUATIONS),
+        in_list("resources", vocab.RESOURCES),
+        sa.CheckConstraint("status <> 'exited' OR exit_date IS NOT NULL", name="exit_has_date"),
+        sa.Index("ix_young_person_name", "last_name", "first_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_name: Mapped[str] = mapped_column(sa.String(100))
+    first_name: Mapped[str] = mapped_column(sa.String(100))
+    birth_date: Mapped[dt.date] = mapped_column(index=True)
+    gender: Mapped[str | None] = mapped_column(sa.String(1))
+    email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    address: Mapped[str | None] = mapped_column(sa.String(200))
+    postcode: Mapped[str | None] = mapped_column(sa.String(5))
+    city: Mapped[str | None] = mapped_column(sa.String(120), index=True)
+    registration_date: Mapped[dt.date] = mapped_column(default=dt.date.today, index=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id", ondelete="RESTRICT"), index=True)
+    referent_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(sa.String(16), default="active", index=True)
+    exit_reason: Mapped[str | None] = mapped_column(sa.String(16))
+    exit_date: Mapped[dt.date | None]
+    education_level: Mapped[str | None] = mapped_column(sa.String(8))
+    rqth: Mapped[bool] = mapped_column(default=False)
+    qpv_resident: Mapped[bool] = mapped_column(default=False)
+    driving_licence: Mapped[bool] = mapped_column(default=False)
+    has_vehicle: Mapped[bool] = mapped_column(default=False)
+    housing_situation: Mapped[str | None] = mapped_column(sa.String(16))
+    resources: Mapped[str | None] = mapped_column(sa.String(16))
+    rgpd_consent_date: Mapped[dt.date | None]
+
+    site: Mapped[Site] = relationship(back_populates="young_people")
+    referent: Mapped[User | None] = relationship()
+    programmes: Mapped[list[Programme]] = relationship(
+        back_populates="young_person",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Programme.start_date.desc()",
+    )
+
+    def __str__(self) -> str:
+        return f"{self.last_name.upper()} {self.first_name}"
+
+    @property
+    def age(self) -> int | None:
+        """Age today, in full years."""
+        return age_on(self.birth_date, dt.date.today()) if self.birth_date else None
+
+    @property
+    def eligibility_warning(self) -> str | None:
+        """A warning when the registration falls outside 16-25 (29 with RQTH)."""
+        return eligibility_warning(
+            self.birth_date, bool(self.rqth), self.registration_date or dt.date.today()
+        )
+
+    @property
+    def current_programme(self) -> Programme | None:
+        """The programme running today, if any."""
+        today = dt.date.today()
+        for programme in self.programmes:
+            if programme.start_date <= today and (
+                programme.actual_end_date is None or programme.actual_end_date >= today
+            ):
+                return programme
+        return None
+
+
+class Programme(Timestamped, db.Model):
+    """An enrolment in a contractual programme (PACEA or CEJ); never two at once."""
+
+    __tablename__ = "programme"
+    __table_args__ = (
+        in_list("kind", vocab.PROGRAMME_KINDS),
+        in_list("end_reason", vocab.PROGRAMME_END_REASONS),
+        sa.CheckConstraint(
+            "planned_end_date IS NULL OR planned_end_date >= start_date", name="planned_after_start"
+        ),
+        sa.CheckConstraint(
+            "actual_end_date IS NULL OR actual_end_date >= start_date", name="ended_after_start"
+        ),
+        # At most one open enrolment per young person, whatever the path that writes it.
+        sa.Index(
+            "uq_programme_one_open",
+            "young_person_id",
+            unique=True,
+            sqlite_where=sa.text("actual_end_date IS NULL"),
+            postgresql_where=sa.text("actual_end_date IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    young_person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("young_person.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(8), index=True)
+    start_date: Mapped[dt.date]
+    planned_end_date: Mapped[dt.date | None]
+    actual_end_date: Mapped[dt.date | None]
+    end_reason: Mapped[str | None] = mapped_column(sa.String(16))
+
+    young_person: Mapped[YoungPerson] = relationship(back_populates="programmes")
+
+    def __str__(self) -> str:
+        return f"{self.kind} depuis le {self.start_date:%d/%m/%Y}"
+
+
+partner_theme = sa.Table(
+    "partner_theme",
+    db.metadata,
+    sa.Column("partner_id", sa.ForeignKey("partner.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("theme_id", sa.ForeignKey("theme.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Theme(Timestamped, db.Model):
+    """An activity theme of the service offer, with the hours it counts towards the CEJ."""
+
+    __tablename__ = "theme"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    default_hours: Mapped[int] = mapped_column(default=2)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Partner(Timestamped, db.Model):
+    """An external partner: training body, employer, health professional, association…"""
+
+    __tablename__ = "partner"
+    __table_args__ = (
+        in_list("kind", vocab.PARTNER_KINDS),
+        sa.CheckConstraint("siret IS NULL OR length(siret) = 14", name="siret_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(32), index=True)
+    contact_name: Mapped[str | None] = mapped_column(sa.String(120))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    address: Mapped[str | None] = mapped_column(sa.String(200))
+    postcode: Mapped[str | None] = mapped_column(sa.String(5))
+    city: Mapped[str | None] = mapped_column(sa.String(120), index=True)
+    siret: Mapped[str | None] = mapped_column(sa.String(14), unique=True)
+    website: Mapped[str | None] = mapped_column(sa.String(255))
+    active: Mapped[bool] = mapped_column(default=True, index=True)
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+
+    themes: Mapped[list[Theme]] = relationship(secondary=partner_theme, order_by=Theme.id)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AidType(Timestamped, db.Model):
+    """An entry of the aid catalogue: the mission locale's toolbox."""
+
+    __tablename__ = "aid_type"
+    __table_args__ = (
+        in_list("category", vocab.AID_CATEGORIES),
+        in_list("unit", vocab.AID_UNITS),
+        sa.CheckConstraint("default_amount IS NULL OR default_amount >= 0", name="amount_positive"),
+        sa.CheckConstraint("yearly_budget IS NULL OR yearly_budget >= 0", name="budget_positive"),
+        sa.CheckConstraint(
+            "ceiling_per_youth IS NULL OR ceiling_per_youth >= 0", name="ceiling_positive"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), index=True)
+    category: Mapped[str] = mapped_column(sa.String(32), index=True)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    unit: Mapped[str] = mapped_column(sa.String(16), default="euro")
+    default_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2))
+    yearly_budget: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    ceiling_per_youth: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2))
+    partner_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("partner.id", ondelete="SET NULL"), index=True
+    )
+    active: Mapped[bool] = mapped_column(default=True, index=True)
+
+    partner: Mapped[Partner | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class DiagnosisDomain(Timestamped, db.Model):
+    """A domain of the whole situation assessed in the shared diagnosis (housing, health…)."""
+
+    __tablename__ = "diagnosis_domain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    position: Mapped[int] = mapped_column(default=0)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+
+    situations: Mapped[list[DiagnosisSituation]] = relationship(
+        back_populates="domain",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="DiagnosisSituation.position",
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DiagnosisSituation(Timestamped, db.Model):
+    """A checklist situation of a diagnosis domain (e.g. *hébergé chez un tiers*)."""
+
+    __tablename__ = "diagnosis_situation"
+    __table_args__ = (sa.UniqueConstraint("domain_id", "label", name="uq_situation_label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("diagnosis_domain.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str] = mapped_column(sa.String(200))
+    position: Mapped[int] = mapped_column(default=0)
+
+    domain: Mapped[DiagnosisDomain] = relationship(back_populates="situations")
+
+    def __str__(self) -> str:
+        return self.label
+
+
+# The counsellors' screen shows each caseload beside the name, sortable, in the list query itself.
+User.caseload_count = column_property(
+    sa.select(sa.func.count(YoungPerson.id))
+    .where(YoungPerson.referent_id == User.id, YoungPerson.status != "exited")
+    .correlate_except(YoungPerson)
+    .scalar_subquery(),
+    deferred=False,
+)

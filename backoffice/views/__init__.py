@@ -1,0 +1,71 @@
+"""HTTP only: the admin and its screens, wired onto an app by ``init_app``."""
+
+from __future__ import annotations
+
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+from ..models import (
+    AidType,
+    DiagnosisDomain,
+    DiagnosisSituation,
+    Partner,
+    Site,
+    Theme,
+    User,
+    YoungPerson,
+)
+from . import auth
+from .catalogue import (
+    AidTypeView,
+    DiagnosisDomainView,
+    DiagnosisSituationView,
+    PartnerView,
+    ThemeView,
+)
+from .home import HomeView
+from .people import AccountView, CounsellorView, SiteView, YoungPersonView
+
+REFERENCES = _l("Référentiels")
+
+
+def init_app(app) -> Admin:
+    """Build a fresh Admin for ``app`` (never at import time: one Admin per app, tests included)."""
+    app.register_blueprint(auth.bp)
+    admin = Admin(
+        app,
+        name=app.config["APP_NAME"],
+        theme=Bootstrap4Theme(swatch=app.config["FLASK_ADMIN_SWATCH"], fluid=True),
+        index_view=HomeView(name=_l("Accueil"), url="/admin"),
+        csp_nonce_generator=app.jinja_env.globals["csp_nonce"],
+    )
+    admin.add_view(YoungPersonView(YoungPerson, db, name=_l("Jeunes"), endpoint="youngperson"))
+    admin.add_view(CounsellorView(User, db, name=_l("Conseillers"), endpoint="counsellor"))
+    admin.add_view(PartnerView(Partner, db, name=_l("Partenaires"), endpoint="partner"))
+    admin.add_view(AidTypeView(AidType, db, name=_l("Catalogue des aides"), endpoint="aidtype"))
+    admin.add_view(SiteView(Site, db, name=_l("Sites"), endpoint="site"))
+    admin.add_view(AccountView(User, db, name=_l("Comptes"), endpoint="account"))
+    admin.add_view(
+        DiagnosisDomainView(
+            DiagnosisDomain,
+            db,
+            name=_l("Domaines du diagnostic"),
+            endpoint="diagnosisdomain",
+            category=REFERENCES,
+        )
+    )
+    admin.add_view(
+        DiagnosisSituationView(
+            DiagnosisSituation,
+            db,
+            name=_l("Situations"),
+            endpoint="diagnosissituation",
+            category=REFERENCES,
+        )
+    )
+    admin.add_view(
+        ThemeView(Theme, db, name=_l("Thématiques"), endpoint="theme", category=REFERENCES)
+    )
+    return admin

@@ -1,0 +1,81 @@
+"""Sign-in and sign-out, outside the admin: Flask-Login sessions, Flask-WTF forms (CSRF included)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired
+
+from ..extensions import db, login_manager
+from ..models import User
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"), validators=[DataRequired(message=_l("Saisissez votre e-mail."))]
+    )
+    password = PasswordField(
+        _l("Mot de passe"), validators=[DataRequired(message=_l("Saisissez votre mot de passe."))]
+    )
+    remember = BooleanField(_l("Rester connecté·e sur ce poste"))
+
+
+def safe_next(target: str | None) -> str:
+    """Only follow a local ``next`` path, never an absolute URL to another site."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/"):
+            return target
+    return url_for("admin.index")
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Reload the user of the session; an account deactivated since then is signed out at once."""
+    try:
+        user = db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+    return user if user is not None and user.active else None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with e-mail and password; inactive accounts are refused with the same message."""
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        user = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email))
+        if user is not None and user.active and user.check_password(form.password.data):
+            session.clear()  # a fresh session at sign-in: nothing carried over from before
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next")))
+        flash(_("E-mail ou mot de passe incorrect, ou compte désactivé."), "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    """Sign out (POST only, with its CSRF token, so that no link or image can sign anyone out)."""
+    logout_user()
+    session.clear()
+    flash(_("Vous êtes déconnecté·e."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/")
+def root():
+    """The site root leads to the back-office."""
+    return redirect(url_for("admin.index"))

@@ -1,0 +1,288 @@
+"""The one base ModelView: permissions as data, row-level scope, French labels read from the model.
+
+Every generated screen derives from ``BackofficeModelView``. What a subclass declares (columns,
+search, filters) wins; what it leaves out is derived from the model: French labels from
+``labels.FIELD_LABELS``, choices and filters of coded columns from their CHECK constraints, filters on
+booleans and on foreign keys.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import abort, flash, has_app_context, has_request_context, redirect, request, url_for
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_admin.model import typefmt
+from flask_admin.model.base import FilterGroup
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+
+from ..domain import scope
+from ..domain import vocabularies as vocab
+from ..extensions import db
+from ..models import vocabularies_of
+from .labels import FIELD_LABELS
+
+ALL_ROLES = frozenset(vocab.ROLES.codes)
+ADMIN = frozenset({"admin"})
+ADMIN_AND_MANAGER = frozenset({"admin", "manager"})
+
+
+def translated(vocabulary: vocab.Vocabulary) -> list[tuple[str, object]]:
+    """``(code, label)`` pairs with labels translated lazily for the current locale."""
+    return [(code, _l(label)) for code, label in vocabulary]
+
+
+def _french_date(view, value, name=None):
+    return value.strftime("%d/%m/%Y")
+
+
+def _french_datetime(view, value, name=None):
+    return value.strftime("%d/%m/%Y %H:%M")
+
+
+def _decimal(view, value, name=None):
+    return format_decimal(value, format="#,##0.##")
+
+
+def _bool_export(view, value, name=None):
+    return _("oui") if value else _("non")
+
+
+TYPE_FORMATTERS = {
+    **typefmt.BASE_FORMATTERS,
+    dt.date: _french_date,
+    dt.datetime: _french_datetime,
+    Decimal: _decimal,
+}
+EXPORT_TYPE_FORMATTERS = {
+    **typefmt.EXPORT_FORMATTERS,
+    dt.date: _french_date,
+    dt.datetime: _french_datetime,
+    bool: _bool_export,
+}
+
+
+class RelatedEqualFilter(sqla_filters.FilterEqual):
+    """Equality on a foreign key, offered as a list of the related records' names."""
+
+    def __init__(self, column, name, related_model, order_by=None, where=None):
+        self.related_model = related_model
+        self.order_by = order_by
+        self.where = where
+        super().__init__(column, name, options=self._related_options)
+
+    def _related_options(self):
+        if not has_app_context():  # Flask-Admin builds its caches at start-up, outside any app
+            return []
+        stmt = sa.select(self.related_model)
+        if self.where is not None:
+            stmt = stmt.where(self.where)
+        if self.order_by is not None:
+            stmt = stmt.order_by(self.order_by)
+        return [(str(r.id), str(r)) for r in db.session.scalars(stmt)]
+
+    def clean(self, value):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return -1  # an id that matches nothing: a tampered URL lists no row, not a 500
+
+
+class BackofficeModelView(ModelView):
+    """Base of every generated screen: who may do what, which rows they see, French by default."""
+
+    #: Which roles may do each operation; the menu and every endpoint read this one declaration.
+    permissions: dict[str, frozenset[str]] = {
+        "list": ALL_ROLES,
+        "details": ALL_ROLES,
+        "create": ADMIN,
+        "edit": ADMIN,
+        "delete": ADMIN,
+        "export": ADMIN_AND_MANAGER,
+    }
+
+    can_set_page_size = True
+    page_size = 20
+    page_size_options = (20, 50, 100)
+    export_types = ["csv"]
+    column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_export = EXPORT_TYPE_FORMATTERS
+    column_details_exclude_list = ["version"]
+    column_exclude_list = ["version", "created_at", "updated_at"]
+    form_excluded_columns = ["version", "created_at", "updated_at"]
+    #: String columns searched by default when a view declares no ``column_searchable_list``.
+    default_search_names = (
+        "name",
+        "code",
+        "label",
+        "email",
+        "phone",
+        "city",
+        "last_name",
+        "first_name",
+        "full_name",
+    )
+
+    def __init__(self, model, session, **kwargs):
+        vocabularies = vocabularies_of(model)
+        self.column_labels = {**FIELD_LABELS, **(self.column_labels or {})}
+        choices = {column: translated(v) for column, v in vocabularies.items()}
+        self.column_choices = {**choices, **(self.column_choices or {})}
+        self.form_choices = {**choices, **(self.form_choices or {})}
+        if self.column_searchable_list is None:
+            self.column_searchable_list = [
+                name for name in self.default_search_names if name in model.__table__.c
+            ]
+        if self.column_filters is None:
+            self.column_filters = self.derived_filters(model, vocabularies)
+        super().__init__(model, session, **kwargs)
+
+    @staticmethod
+    def derived_filters(model, vocabularies) -> list:
+        """Filters for coded columns, booleans and foreign keys, in the table's column order."""
+        filters: list = []
+        mapper = sa.inspect(model)
+        for column in model.__table__.columns:
+            label = FIELD_LABELS.get(column.key, column.key)
+            if column.key in vocabularies or isinstance(column.type, sa.Boolean):
+                filters.append(column.key)
+            elif column.foreign_keys:
+                for rel in mapper.relationships:
+                    if column in rel.local_columns and rel.direction.name == "MANYTOONE":
+                        label = FIELD_LABELS.get(rel.key, rel.key)
+                        filters.append(
+                            RelatedEqualFilter(getattr(model, column.key), label, rel.mapper.class_)
+                        )
+        return filters
+
+    def filtered_url(self, **equals) -> str:
+        """The list URL with an equality filter per ``column=value`` (for links from other pages)."""
+        args = {}
+        for position, (column, value) in enumerate(equals.items()):
+            for key, (_index, flt) in self._filter_args.items():
+                if (
+                    isinstance(flt, sqla_filters.FilterEqual)
+                    and getattr(flt.column, "key", None) == column
+                ):
+                    args[f"flt{position}_{key}"] = value
+                    break
+        return url_for(f"{self.endpoint}.index_view", **args)
+
+    def _get_filter_groups(self):
+        """Flask-Admin computes filter options once at start-up; re-read the ones that come from
+        the database (sites, counsellors, themes) on every request so that new rows appear."""
+        if not self._filter_groups:
+            return None
+        results = OrderedDict()
+        for group in self._filter_groups.values():
+            fresh = FilterGroup(group.label)
+            for item in group.filters:
+                flt = self._filters[item["index"]]
+                if callable(flt.options):
+                    item = {**item, "options": flt.get_options(self)}
+                fresh.append(item)
+            key, items = fresh.non_lazy()
+            results[key] = items
+        return results
+
+    # --- permissions -------------------------------------------------------------------------
+
+    def allowed(self, operation: str) -> bool:
+        """Whether the signed-in user's role may perform ``operation`` on this screen.
+
+        Outside a request (Flask-Admin building its caches at start-up) every operation counts as
+        allowed, so that the details and export column caches are built.
+        """
+        if not has_request_context():
+            return True
+        return bool(
+            current_user.is_authenticated
+            and current_user.role in self.permissions.get(operation, frozenset())
+        )
+
+    @property
+    def can_create(self):
+        return self.allowed("create")
+
+    @property
+    def can_edit(self):
+        return self.allowed("edit")
+
+    @property
+    def can_delete(self):
+        return self.allowed("delete")
+
+    @property
+    def can_export(self):
+        return self.allowed("export")
+
+    @property
+    def can_view_details(self):
+        return self.allowed("details")
+
+    def is_accessible(self):
+        return self.allowed("list")
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    # --- row-level scope -----------------------------------------------------------------------
+
+    def scope_clause(self):
+        """The WHERE clause that limits this screen to what the user may see (None: everything)."""
+        return scope.clause_for(self.model, current_user)
+
+    def get_query(self):
+        clause = self.scope_clause()
+        query = super().get_query()
+        return query if clause is None else query.filter(clause)
+
+    def get_count_query(self):
+        clause = self.scope_clause()
+        query = super().get_count_query()
+        return query if clause is None else query.filter(clause)
+
+    def get_one(self, id):
+        """The record with primary key ``id`` inside the scope, or None (also for a malformed id)."""
+        try:
+            pk = int(id)
+        except (TypeError, ValueError):
+            return None
+        return self.get_query().filter(self.model.id == pk).one_or_none()
+
+    # --- messages ------------------------------------------------------------------------------
+
+    def handle_view_exception(self, exc):
+        if isinstance(exc, sa.exc.IntegrityError):
+            db.session.rollback()
+            flash(
+                _("Enregistrement refusé : une valeur est en double ou une donnée liée manque."),
+                "error",
+            )
+            return True
+        if isinstance(exc, sa.orm.exc.StaleDataError):
+            db.session.rollback()
+            flash(
+                _(
+                    "Cette fiche a été modifiée par quelqu'un d'autre pendant que vous la "
+                    "modifiiez : rien n'a été écrasé. Rechargez-la pour voir ses valeurs actuelles."
+                ),
+                "error",
+            )
+            return True
+        return super().handle_view_exception(exc)
+
+
+def badge(text: str, kind: str = "secondary") -> Markup:
+    """A small Bootstrap badge for list cells."""
+    return Markup('<span class="badge badge-{}">{}</span>').format(kind, text)

@@ -1,0 +1,440 @@
+"""Screens about people and places: young people, counsellors, staff accounts, sites."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask import flash
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_admin.form import Select2Field
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, ValidationError
+
+from ..domain import vocabularies as vocab
+from ..domain.people import AGE_BANDS, periods_overlap
+from ..extensions import db
+from ..models import Programme, Site, User, YoungPerson
+from . import validators as v
+from .base import ADMIN, ALL_ROLES, BackofficeModelView, RelatedEqualFilter, badge, translated
+
+STATUS_BADGES = {"active": "success", "on_hold": "warning", "exited": "secondary"}
+
+
+class AgeBandFilter(BaseSQLAFilter):
+    """Age band, translated into a birth-date range for today."""
+
+    def __init__(self):
+        super().__init__(
+            YoungPerson.birth_date,
+            _l("Tranche d'âge"),
+            options=[(band.code, _l(band.label)) for band in AGE_BANDS],
+        )
+
+    def validate(self, value):
+        return any(band.code == value for band in AGE_BANDS)
+
+    def apply(self, query, value, alias=None):
+        band = next(band for band in AGE_BANDS if band.code == value)
+        earliest, latest = band.birth_date_range(dt.date.today())
+        query = query.filter(YoungPerson.birth_date <= latest)
+        if earliest is not None:
+            query = query.filter(YoungPerson.birth_date > earliest)
+        return query
+
+    def operation(self):
+        return _l("est")
+
+
+class CurrentProgrammeFilter(BaseSQLAFilter):
+    """Programme running today: PACEA, CEJ, or none."""
+
+    NONE = "none"
+
+    def __init__(self):
+        options = [*translated(vocab.PROGRAMME_KINDS), (self.NONE, _l("Aucun"))]
+        super().__init__(YoungPerson.id, _l("Programme en cours"), options=options)
+
+    def validate(self, value):
+        return value == self.NONE or value in vocab.PROGRAMME_KINDS
+
+    def apply(self, query, value, alias=None):
+        today = dt.date.today()
+        running = sa.select(Programme.id).where(
+            Programme.young_person_id == YoungPerson.id,
+            Programme.start_date <= today,
+            sa.or_(Programme.actual_end_date.is_(None), Programme.actual_end_date >= today),
+        )
+        if value == self.NONE:
+            return query.filter(~running.exists())
+        return query.filter(running.where(Programme.kind == value).exists())
+
+    def operation(self):
+        return _l("est")
+
+
+def active_counsellors():
+    """Counsellors that can be chosen as a referent, by name."""
+    return db.session.scalars(
+        sa.select(User).where(User.role == "counsellor", User.active).order_by(User.full_name)
+    ).all()
+
+
+def _status_cell(view, context, model, name):
+    return badge(vocab.YOUTH_STATUSES.label(model.status), STATUS_BADGES.get(model.status, "light"))
+
+
+def _age_cell(view, context, model, name):
+    if model.age is None:
+        return ""
+    warning = model.eligibility_warning
+    if warning:
+        return Markup('{} <span class="text-warning" title="{}">⚠</span>').format(
+            model.age, warning
+        )
+    return model.age
+
+
+def _programme_cell(view, context, model, name):
+    programme = model.current_programme
+    return programme.kind if programme else ""
+
+
+class YoungPersonView(BackofficeModelView):
+    """Jeunes: the files of the young people, searchable by name, e-mail, phone and city."""
+
+    permissions = {
+        "list": ALL_ROLES,
+        "details": ALL_ROLES,
+        "create": frozenset({"admin", "counsellor"}),
+        "edit": frozenset({"admin", "counsellor"}),
+        "delete": ADMIN,
+        "export": frozenset({"admin", "manager"}),
+    }
+    column_list = [
+        "last_name",
+        "first_name",
+        "age",
+        "site",
+        "referent",
+        "status",
+        "current_programme",
+        "city",
+        "phone",
+    ]
+    column_sortable_list = [
+        "last_name",
+        "first_name",
+        ("age", "birth_date"),
+        ("site", "site.name"),
+        ("referent", "referent.full_name"),
+        "status",
+        "city",
+        "registration_date",
+    ]
+    column_default_sort = [("last_name", False), ("first_name", False)]
+    column_searchable_list = ["last_name", "first_name", "email", "phone", "city"]
+    column_filters = [
+        RelatedEqualFilter(YoungPerson.site_id, _l("Antenne"), Site, order_by=Site.name),
+        RelatedEqualFilter(
+            YoungPerson.referent_id,
+            _l("Conseiller·ère référent·e"),
+            User,
+            order_by=User.full_name,
+            where=User.role == "counsellor",
+        ),
+        "status",
+        CurrentProgrammeFilter(),
+        AgeBandFilter(),
+        "education_level",
+        "housing_situation",
+        "rqth",
+        "qpv_resident",
+        "driving_licence",
+        "registration_date",
+        "city",
+    ]
+    column_details_list = [
+        "last_name",
+        "first_name",
+        "birth_date",
+        "age",
+        "gender",
+        "email",
+        "phone",
+        "address",
+        "postcode",
+        "city",
+        "registration_date",
+        "site",
+        "referent",
+        "status",
+        "exit_reason",
+        "exit_date",
+        "current_programme",
+        "programmes",
+        "education_level",
+        "rqth",
+        "qpv_resident",
+        "driving_licence",
+        "has_vehicle",
+        "housing_situation",
+        "resources",
+        "rgpd_consent_date",
+        "created_at",
+        "updated_at",
+    ]
+    column_formatters = {
+        "status": _status_cell,
+        "age": _age_cell,
+        "current_programme": _programme_cell,
+    }
+    column_formatters_export = {
+        "age": lambda v, c, m, n: m.age,
+        "current_programme": lambda v, c, m, n: (
+            m.current_programme.kind if m.current_programme else ""
+        ),
+    }
+    column_export_list = [
+        "last_name",
+        "first_name",
+        "birth_date",
+        "age",
+        "gender",
+        "email",
+        "phone",
+        "address",
+        "postcode",
+        "city",
+        "registration_date",
+        "site",
+        "referent",
+        "status",
+        "current_programme",
+    ]
+    form_columns = [
+        "last_name",
+        "first_name",
+        "birth_date",
+        "gender",
+        "email",
+        "phone",
+        "address",
+        "postcode",
+        "city",
+        "registration_date",
+        "site",
+        "referent",
+        "status",
+        "exit_reason",
+        "exit_date",
+        "education_level",
+        "rqth",
+        "qpv_resident",
+        "driving_licence",
+        "has_vehicle",
+        "housing_situation",
+        "resources",
+        "rgpd_consent_date",
+        "programmes",
+    ]
+    form_args = {
+        "last_name": {"validators": [DataRequired(), v.NAME]},
+        "first_name": {"validators": [DataRequired(), v.NAME]},
+        "birth_date": {"validators": [DataRequired(), v.plausible_birth_date]},
+        "email": {"validators": v.optional(v.EMAIL)},
+        "phone": {"validators": v.optional(v.PHONE)},
+        "postcode": {"validators": v.optional(v.POSTCODE)},
+        "site": {"validators": [DataRequired()]},
+        "referent": {"query_factory": active_counsellors},
+        "exit_reason": {"validators": [v.required_when_exited]},
+        "exit_date": {
+            "validators": [
+                v.required_when_exited,
+                v.not_before("registration_date", _l("La sortie précède l'inscription.")),
+            ]
+        },
+    }
+    inline_models = [
+        (
+            Programme,
+            {
+                "form_columns": [
+                    "id",
+                    "kind",
+                    "start_date",
+                    "planned_end_date",
+                    "actual_end_date",
+                    "end_reason",
+                ],
+                "form_label": _l("Programme (PACEA ou CEJ)"),
+                "column_labels": {
+                    "kind": _l("Programme"),
+                    "start_date": _l("Début"),
+                    "planned_end_date": _l("Fin prévue"),
+                    "actual_end_date": _l("Fin effective"),
+                    "end_reason": _l("Motif de fin"),
+                },
+                "form_overrides": {"kind": Select2Field, "end_reason": Select2Field},
+                "form_args": {
+                    "kind": {"choices": translated(vocab.PROGRAMME_KINDS)},
+                    "end_reason": {
+                        "choices": translated(vocab.PROGRAMME_END_REASONS),
+                        "allow_blank": True,
+                    },
+                    "start_date": {"validators": [DataRequired()]},
+                    "planned_end_date": {
+                        "validators": [v.not_before("start_date", _l("La fin précède le début."))]
+                    },
+                    "actual_end_date": {
+                        "validators": [v.not_before("start_date", _l("La fin précède le début."))]
+                    },
+                },
+            },
+        )
+    ]
+
+    def get_query(self):
+        return (
+            super()
+            .get_query()
+            .options(
+                sa.orm.selectinload(YoungPerson.programmes),
+                sa.orm.joinedload(YoungPerson.site),
+                sa.orm.joinedload(YoungPerson.referent),
+            )
+        )
+
+    def on_model_change(self, form, model, is_created):
+        programmes = [p for p in model.programmes if p.start_date is not None]
+        for index, first in enumerate(programmes):
+            for second in programmes[index + 1 :]:
+                if periods_overlap(
+                    first.start_date,
+                    first.actual_end_date,
+                    second.start_date,
+                    second.actual_end_date,
+                ):
+                    raise ValidationError(
+                        _(
+                            "Deux programmes se chevauchent (%(a)s et %(b)s) : un jeune n'en suit "
+                            "qu'un à la fois, PACEA et CEJ ne se cumulent pas.",
+                            a=first.kind,
+                            b=second.kind,
+                        )
+                    )
+
+    def after_model_change(self, form, model, is_created):
+        warning = model.eligibility_warning
+        if warning:
+            flash(warning, "warning")
+
+
+class CounsellorView(BackofficeModelView):
+    """Conseillers: the counsellors and the number of young people each one follows."""
+
+    permissions = {
+        "list": ALL_ROLES,
+        "details": ALL_ROLES,
+        "create": ADMIN,
+        "edit": ADMIN,
+        "delete": ADMIN,
+        "export": frozenset({"admin", "manager"}),
+    }
+    column_list = ["full_name", "email", "phone", "site", "caseload_count", "active"]
+    column_sortable_list = ["full_name", "email", ("site", "site.name"), "caseload_count", "active"]
+    column_default_sort = "full_name"
+    column_searchable_list = ["full_name", "email", "phone"]
+    column_filters = [
+        RelatedEqualFilter(User.site_id, _l("Antenne"), Site, order_by=Site.name),
+        "active",
+    ]
+    column_details_list = [
+        "full_name",
+        "email",
+        "phone",
+        "site",
+        "caseload_count",
+        "active",
+        "created_at",
+    ]
+    form_columns = ["full_name", "email", "phone", "site", "active"]
+    form_args = {
+        "full_name": {"validators": [DataRequired()]},
+        "email": {"validators": [DataRequired(), v.EMAIL]},
+        "phone": {"validators": v.optional(v.PHONE)},
+    }
+
+    def scope_clause(self):
+        return User.role == "counsellor"
+
+    def on_model_change(self, form, model, is_created):
+        model.email = model.email.strip().lower()
+        if is_created:
+            model.role = "counsellor"
+
+
+class AccountView(BackofficeModelView):
+    """Comptes: every staff account, its role and site; admins set or reset passwords here."""
+
+    permissions = {op: ADMIN for op in ("list", "details", "create", "edit", "delete", "export")}
+    column_list = ["full_name", "email", "role", "site", "active", "locale"]
+    column_sortable_list = ["full_name", "email", "role", ("site", "site.name"), "active"]
+    column_default_sort = "full_name"
+    column_searchable_list = ["full_name", "email", "phone"]
+    column_details_list = [
+        "full_name",
+        "email",
+        "phone",
+        "role",
+        "site",
+        "active",
+        "locale",
+        "created_at",
+        "updated_at",
+    ]
+    column_export_exclude_list = ["password_hash"]
+    form_columns = [
+        "full_name",
+        "email",
+        "phone",
+        "role",
+        "site",
+        "active",
+        "locale",
+        "new_password",
+    ]
+    form_extra_fields = {
+        "new_password": PasswordField(
+            _l("Nouveau mot de passe"),
+            validators=[v.password_strength],
+            description=_l("Laisser vide pour ne pas le changer. 12 caractères au moins."),
+        )
+    }
+    form_args = {
+        "full_name": {"validators": [DataRequired()]},
+        "email": {"validators": [DataRequired(), v.EMAIL]},
+        "phone": {"validators": v.optional(v.PHONE)},
+    }
+
+    def on_model_change(self, form, model, is_created):
+        model.email = model.email.strip().lower()
+        if form.new_password.data:
+            model.set_password(form.new_password.data)
+
+
+class SiteView(BackofficeModelView):
+    """Sites: the local offices (antennes) of the mission locale."""
+
+    column_list = ["name", "address", "postcode", "city"]
+    column_default_sort = "name"
+    column_searchable_list = ["name", "city", "postcode"]
+    column_filters = ["city"]
+    form_columns = ["name", "address", "postcode", "city"]
+    form_args = {
+        "name": {"validators": [DataRequired()]},
+        "postcode": {"validators": v.optional(v.POSTCODE)},
+    }

@@ -1,0 +1,1 @@
+"""Catalogue, reference lists and the demo generator: plain functions over a SQLAlchemy session."""

@@ -1,0 +1,259 @@
+"""Deterministic demo data: sites, staff accounts, counsellors and N young people (Faker fr_FR).
+
+Fast enough for 100,000 young people: Faker fills small pools of names, streets and cities once,
+then a seeded ``random.Random`` combines them, and rows go in by batched Core INSERTs.
+Idempotent: the same seed always gives the same people in the same order, and a second run only
+adds those that are missing (``--youths`` grows the set; it never deletes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import unicodedata
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from faker import Faker
+from sqlalchemy.orm import Session
+
+from backoffice.domain import vocabularies as vocab
+from backoffice.models import Programme, Site, User, YoungPerson, utcnow
+
+DEMO_PASSWORD = "demo-mission-locale"
+SITES = [
+    ("Antenne Lyon Centre", "12 rue de la République", "69002", "Lyon"),
+    ("Antenne Villeurbanne", "5 cours Émile Zola", "69100", "Villeurbanne"),
+    ("Antenne Vénissieux", "30 avenue Jean Jaurès", "69200", "Vénissieux"),
+    ("Antenne Vaulx-en-Velin", "8 place de la Nation", "69120", "Vaulx-en-Velin"),
+]
+COUNSELLORS_PER_SITE = 4
+BATCH = 5000
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    role: str
+    full_name: str
+    site: str | None
+
+
+DEMO_ACCOUNTS = [
+    DemoAccount("admin@demo.mission-locale.fr", "admin", "Alice Administratrice", None),
+    DemoAccount(
+        "conseiller@demo.mission-locale.fr", "counsellor", "Camille Conseillère", SITES[0][0]
+    ),
+    DemoAccount("direction@demo.mission-locale.fr", "manager", "Dominique Directeur", None),
+]
+
+
+def _ascii(text: str) -> str:
+    return (
+        unicodedata.normalize("NFKD", text)
+        .encode("ascii", "ignore")
+        .decode()
+        .lower()
+        .replace(" ", "")
+        .replace("'", "")
+    )
+
+
+def ensure_sites(session: Session) -> list[Site]:
+    """The demo sites, created when missing."""
+    existing = {s.name: s for s in session.scalars(sa.select(Site))}
+    for name, address, postcode, city in SITES:
+        if name not in existing:
+            existing[name] = Site(name=name, address=address, postcode=postcode, city=city)
+            session.add(existing[name])
+    session.flush()
+    return [existing[name] for name, *_ in SITES]
+
+
+def ensure_staff(session: Session, sites: list[Site], fake: Faker) -> dict[int, list[int]]:
+    """Demo accounts plus counsellors on every site; returns counsellor ids by site id."""
+    by_email = {u.email: u for u in session.scalars(sa.select(User))}
+    site_by_name = {s.name: s for s in sites}
+    for account in DEMO_ACCOUNTS:
+        if account.email not in by_email:
+            user = User(
+                email=account.email,
+                role=account.role,
+                full_name=account.full_name,
+                site=site_by_name.get(account.site),
+                active=True,
+            )
+            user.set_password(DEMO_PASSWORD)
+            session.add(user)
+            by_email[account.email] = user
+    for site_index, site in enumerate(sites):
+        for n in range(COUNSELLORS_PER_SITE):
+            if site_index == 0 and n == 0:
+                continue  # the demo counsellor account is this site's first counsellor
+            first, last = fake.first_name(), fake.last_name()
+            email = f"{_ascii(first)}.{_ascii(last)}.{site_index}{n}@demo.mission-locale.fr"
+            if email not in by_email:
+                user = User(
+                    email=email,
+                    role="counsellor",
+                    full_name=f"{first} {last}",
+                    site=site,
+                    active=True,
+                    phone=f"04 72 {site_index + 10:02d} {n + 10:02d} 00",
+                )
+                user.set_password(DEMO_PASSWORD)
+                session.add(user)
+                by_email[email] = user
+    session.flush()
+    counsellors: dict[int, list[int]] = {s.id: [] for s in sites}
+    for user in by_email.values():
+        if user.role == "counsellor" and user.site_id in counsellors:
+            counsellors[user.site_id].append(user.id)
+    for ids in counsellors.values():
+        ids.sort()
+    return counsellors
+
+
+def _pools(fake: Faker) -> dict[str, list]:
+    return {
+        "first_F": [fake.first_name_female() for _ in range(300)],
+        "first_M": [fake.first_name_male() for _ in range(300)],
+        "last": [fake.last_name() for _ in range(1500)],
+        "street": [fake.street_address() for _ in range(2000)],
+    }
+
+
+CITIES = [(city, postcode) for _name, _addr, postcode, city in SITES] + [
+    ("Bron", "69500"),
+    ("Lyon", "69003"),
+    ("Lyon", "69007"),
+    ("Lyon", "69008"),
+    ("Lyon", "69009"),
+    ("Saint-Fons", "69190"),
+    ("Décines-Charpieu", "69150"),
+]
+
+
+def young_person_rows(count: int, counsellors: dict[int, list[int]], seed: int = 2026):
+    """Yield ``count`` deterministic young-person rows (dicts) and their programme (or None)."""
+    fake = Faker("fr_FR")
+    fake.seed_instance(seed)
+    pools = _pools(fake)
+    rng = random.Random(seed)
+    site_ids = sorted(counsellors)
+    today = dt.date.today()
+    now = utcnow()
+    education = vocab.EDUCATION_LEVELS.codes
+    housing = vocab.HOUSING_SITUATIONS.codes
+    resources = vocab.RESOURCES.codes
+    for _ in range(count):
+        gender = rng.choice("FFMMX" if rng.random() < 0.02 else "FM")
+        first = rng.choice(pools["first_F" if gender == "F" else "first_M"])
+        last = rng.choice(pools["last"])
+        rqth = rng.random() < 0.04
+        age_days = rng.randint(16 * 365 + 4, (29 if rqth else 25) * 365)
+        birth = today - dt.timedelta(days=age_days)
+        registered = today - dt.timedelta(days=rng.randint(0, min(age_days - 16 * 365, 3 * 365)))
+        site_id = rng.choice(site_ids)
+        referents = counsellors[site_id]
+        roll = rng.random()
+        status = "active" if roll < 0.78 else ("on_hold" if roll < 0.9 else "exited")
+        city, postcode = rng.choice(CITIES)
+        row = {
+            "last_name": last,
+            "first_name": first,
+            "birth_date": birth,
+            "gender": gender,
+            "email": f"{_ascii(first)}.{_ascii(last)}{rng.randint(1, 999)}@example.fr",
+            "phone": f"06 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} "
+            f"{rng.randint(10, 99)}",
+            "address": rng.choice(pools["street"]),
+            "postcode": postcode,
+            "city": city,
+            "registration_date": registered,
+            "site_id": site_id,
+            "referent_id": rng.choice(referents) if referents else None,
+            "status": status,
+            "exit_reason": rng.choice(vocab.EXIT_REASONS.codes) if status == "exited" else None,
+            "exit_date": today - dt.timedelta(days=rng.randint(1, 90))
+            if status == "exited"
+            else None,
+            "education_level": rng.choice(education),
+            "rqth": rqth,
+            "qpv_resident": rng.random() < 0.3,
+            "driving_licence": rng.random() < 0.25,
+            "has_vehicle": rng.random() < 0.12,
+            "housing_situation": rng.choice(housing),
+            "resources": rng.choice(resources),
+            "rgpd_consent_date": registered,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        if row["exit_date"] is not None and row["exit_date"] < registered:
+            row["exit_date"] = registered
+        programme = None
+        kind_roll = rng.random()
+        if kind_roll < 0.65:
+            kind = "PACEA" if kind_roll < 0.35 else "CEJ"
+            start = registered + dt.timedelta(days=rng.randint(0, 30))
+            months = 24 if kind == "PACEA" else 12
+            planned = start + dt.timedelta(days=months * 30)
+            ended = status == "exited" or planned < today
+            programme = {
+                "kind": kind,
+                "start_date": start,
+                "planned_end_date": planned,
+                "actual_end_date": min(planned, today) if ended else None,
+                "end_reason": ("term" if planned < today else "request") if ended else None,
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+            if programme["actual_end_date"] is not None and programme["actual_end_date"] < start:
+                programme["actual_end_date"] = start
+        yield row, programme
+
+
+def seed_demo(session: Session, youths: int, seed: int = 2026) -> dict[str, int]:
+    """Sites, accounts, counsellors and ``youths`` young people; returns what was added."""
+    fake = Faker("fr_FR")
+    fake.seed_instance(seed)
+    sites = ensure_sites(session)
+    counsellors = ensure_staff(session, sites, fake)
+    session.commit()
+    existing = session.scalar(sa.select(sa.func.count(YoungPerson.id)))
+    added = programmes_added = 0
+    rows: list[dict] = []
+    programmes: list[dict | None] = []
+
+    def flush():
+        nonlocal added, programmes_added
+        if not rows:
+            return
+        ids = session.scalars(
+            sa.insert(YoungPerson).returning(YoungPerson.id, sort_by_parameter_order=True),
+            rows,
+        ).all()
+        linked = [
+            {**programme, "young_person_id": young_person_id}
+            for young_person_id, programme in zip(ids, programmes, strict=True)
+            if programme is not None
+        ]
+        if linked:
+            session.execute(sa.insert(Programme), linked)
+        added += len(rows)
+        programmes_added += len(linked)
+        rows.clear()
+        programmes.clear()
+
+    for index, (row, programme) in enumerate(young_person_rows(youths, counsellors, seed)):
+        if index < existing:
+            continue  # already there from an earlier run with the same seed
+        rows.append(row)
+        programmes.append(programme)
+        if len(rows) >= BATCH:
+            flush()
+    flush()
+    session.commit()
+    return {"young_people": added, "programmes": programmes_added}

@@ -1,0 +1,109 @@
+"""Fixtures: a fresh app and an empty database per test, on SQLite or on TEST_DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from backoffice import create_app
+from backoffice.extensions import db
+
+from .factories import PASSWORD, make_user
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+
+
+def _config(tmp_path, **overrides):
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL,
+        "SECRET_KEY": "test-secret-key",
+        "WTF_CSRF_ENABLED": False,
+        **overrides,
+    }
+
+
+def _drop_everything():
+    db.session.remove()
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An app on an empty schema built from the models."""
+    app = create_app(_config(tmp_path))
+    with app.app_context():
+        _drop_everything()
+        db.create_all()
+        yield app
+        _drop_everything()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def bare_app(tmp_path):
+    """An app on a database with no table at all (for the migration tests)."""
+    url = (
+        TEST_DATABASE_URL
+        if TEST_DATABASE_URL != "sqlite://"
+        else (f"sqlite:///{tmp_path / 'migrations.sqlite3'}")
+    )
+    app = create_app(_config(tmp_path, SQLALCHEMY_DATABASE_URI=url))
+    with app.app_context():
+        _drop_everything()
+        yield app
+        _drop_everything()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def csrf_app(tmp_path):
+    """An app with CSRF protection on, as in production."""
+    app = create_app(_config(tmp_path, WTF_CSRF_ENABLED=True))
+    with app.app_context():
+        _drop_everything()
+        db.create_all()
+        yield app
+        _drop_everything()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    """Sign a test client in and out."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, user=None, password=PASSWORD, **user_overrides):
+        if user is None:
+            user = make_user(**user_overrides)
+        response = self._client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def admin(auth):
+    """A signed-in admin."""
+    return auth.login(role="admin", full_name="Alice Admin")

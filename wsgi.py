@@ -1,0 +1,3 @@
+from backoffice import create_app
+
+app = create_app()
