@@ -6,6 +6,8 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 
+from werkzeug.security import generate_password_hash
+
 from backoffice.extensions import db
 from backoffice.models import AidType, Partner, Programme, Site, User, YoungPerson
 
@@ -35,7 +37,8 @@ def make_user(**overrides) -> User:
         "active": True,
     }
     user = User(**{**values, **overrides})
-    user.set_password(password)
+    # A cheap hash keeps the suite fast; production hashes with scrypt (User.set_password).
+    user.password_hash = generate_password_hash(password, method="pbkdf2:sha256:1000")
     return _save(user)
 
 

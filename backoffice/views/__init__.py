@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
@@ -40,6 +42,7 @@ def init_app(app) -> Admin:
         theme=Bootstrap4Theme(swatch=app.config["FLASK_ADMIN_SWATCH"], fluid=True),
         index_view=HomeView(name=_l("Accueil"), url="/admin"),
         csp_nonce_generator=app.jinja_env.globals["csp_nonce"],
+        translations_path=str(Path(__file__).parent.parent / "translations_admin"),
     )
     admin.add_view(YoungPersonView(YoungPerson, db, name=_l("Jeunes"), endpoint="youngperson"))
     admin.add_view(CounsellorView(User, db, name=_l("Conseillers"), endpoint="counsellor"))

@@ -28,6 +28,7 @@ from ..domain import scope
 from ..domain import vocabularies as vocab
 from ..extensions import db
 from ..models import vocabularies_of
+from . import validators as v
 from .labels import FIELD_LABELS
 
 ALL_ROLES = frozenset(vocab.ROLES.codes)
@@ -137,6 +138,17 @@ class BackofficeModelView(ModelView):
         choices = {column: translated(v) for column, v in vocabularies.items()}
         self.column_choices = {**choices, **(self.column_choices or {})}
         self.form_choices = {**choices, **(self.form_choices or {})}
+        numeric = {
+            column.key: v.FrenchDecimalField
+            for column in model.__table__.columns
+            if isinstance(column.type, sa.Numeric)
+        }
+        dates = {
+            column.key: v.FrenchDateField
+            for column in model.__table__.columns
+            if isinstance(column.type, sa.Date) and not isinstance(column.type, sa.DateTime)
+        }
+        self.form_overrides = {**numeric, **dates, **(self.form_overrides or {})}
         if self.column_searchable_list is None:
             self.column_searchable_list = [
                 name for name in self.default_search_names if name in model.__table__.c
@@ -260,6 +272,14 @@ class BackofficeModelView(ModelView):
             return None
         return self.get_query().filter(self.model.id == pk).one_or_none()
 
+    def validate_form(self, form):
+        """Validate, then turn lazy error messages into strings: Flask-Admin's templates only
+        display errors that are ``str`` (``e is string``), so a lazy French message would vanish."""
+        valid = super().validate_form(form)
+        if not valid:
+            _stringify_errors(form)
+        return valid
+
     # --- messages ------------------------------------------------------------------------------
 
     def handle_view_exception(self, exc):
@@ -281,6 +301,16 @@ class BackofficeModelView(ModelView):
             )
             return True
         return super().handle_view_exception(exc)
+
+
+def _stringify_errors(form) -> None:
+    for field in form:
+        if isinstance(field.errors, list):
+            field.errors = [str(e) if not isinstance(e, (dict, list)) else e for e in field.errors]
+        for entry in getattr(field, "entries", ()):  # inline forms (FieldList of FormFields)
+            inner = getattr(entry, "form", None)
+            if inner is not None:
+                _stringify_errors(inner)
 
 
 def badge(text: str, kind: str = "secondary") -> Markup:

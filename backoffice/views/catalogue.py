@@ -140,6 +140,7 @@ class AidTypeView(BackofficeModelView):
     _amount = {"validators": [v.Optional(), NumberRange(min=0, message=_l("Montant positif."))]}
     form_args = {
         "code": {
+            "filters": [lambda value: value.strip().upper() if isinstance(value, str) else value],
             "validators": [
                 DataRequired(),
                 Regexp(

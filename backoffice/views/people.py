@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms import PasswordField
-from wtforms.validators import DataRequired, ValidationError
+from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from ..domain import vocabularies as vocab
 from ..domain.people import AGE_BANDS, periods_overlap
@@ -244,16 +244,15 @@ class YoungPersonView(BackofficeModelView):
     form_args = {
         "last_name": {"validators": [DataRequired(), v.NAME]},
         "first_name": {"validators": [DataRequired(), v.NAME]},
-        "birth_date": {"validators": [DataRequired(), v.plausible_birth_date]},
+        "birth_date": {"validators": [InputRequired(), v.plausible_birth_date]},
         "email": {"validators": v.optional(v.EMAIL)},
         "phone": {"validators": v.optional(v.PHONE)},
         "postcode": {"validators": v.optional(v.POSTCODE)},
         "site": {"validators": [DataRequired()]},
-        "referent": {"query_factory": active_counsellors},
-        "exit_reason": {"validators": [v.required_when_exited]},
+        "referent": {"query_factory": active_counsellors, "blank_text": _l("— aucun —")},
+        "status": {"validators": [v.exit_details_when_exited]},
         "exit_date": {
             "validators": [
-                v.required_when_exited,
                 v.not_before("registration_date", _l("La sortie précède l'inscription.")),
             ]
         },
@@ -285,7 +284,7 @@ class YoungPersonView(BackofficeModelView):
                         "choices": translated(vocab.PROGRAMME_END_REASONS),
                         "allow_blank": True,
                     },
-                    "start_date": {"validators": [DataRequired()]},
+                    "start_date": {"validators": [InputRequired()]},
                     "planned_end_date": {
                         "validators": [v.not_before("start_date", _l("La fin précède le début."))]
                     },

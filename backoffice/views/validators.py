@@ -1,10 +1,13 @@
-"""WTForms validators for French data, each a thin wrapper over a domain rule, messages in French."""
+"""WTForms validators and fields for French data; messages in French, rules from the domain."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
+from flask_admin.form.widgets import DatePickerWidget
+from wtforms import DateField, DecimalField
+from wtforms.widgets import TextInput
 from wtforms.validators import Email, Length, Optional, Regexp, ValidationError
 
 from ..domain.people import normalise_siret, siret_is_valid
@@ -41,11 +44,22 @@ def plausible_birth_date(form, field):
         raise ValidationError(_l("La date de naissance est invalide."))
 
 
-def required_when_exited(form, field):
-    """Exit date and exit reason are required once the status is *sorti*."""
-    status = getattr(form, "status", None)
-    if status is not None and status.data == "exited" and not field.data:
-        raise ValidationError(_l("Obligatoire quand le jeune est sorti."))
+def exit_details_when_exited(form, field):
+    """On the status field: exit date and exit reason are required once the status is *sorti*.
+
+    (On the optional fields themselves the check would never run: Flask-Admin puts Optional()
+    first on nullable columns, which stops the chain on an empty value.)"""
+    if field.data != "exited":
+        return
+    missing = [
+        label for name, label in (("exit_date", _l("la date")), ("exit_reason", _l("le motif")))
+        if getattr(form, name, None) is not None and not getattr(form, name).data
+    ]
+    if missing:
+        raise ValidationError(
+            _l("Pour un jeune sorti, indiquez aussi %(what)s de sortie.",
+               what=" et ".join(str(m) for m in missing))
+        )
 
 
 def not_before(other_field: str, message):
@@ -66,3 +80,48 @@ def password_strength(form, field):
 
 
 NAME = Length(max=100, message=_l("100 caractères au plus."))
+
+
+class FrenchDecimalField(DecimalField):
+    """A decimal typed the French way: ``1 500,50`` as well as ``1500.50``."""
+
+    widget = TextInput()
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
+        kwargs.setdefault("places", None)
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            valuelist = [
+                value.replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace(",", ".")
+                for value in valuelist
+            ]
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(_l("Nombre attendu, par exemple 1 500,50.")) from error
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return format(self.data, "f").replace(".", ",")
+
+
+class FrenchDateField(DateField):
+    """A date typed as 31/12/2025 or picked (ISO) in the calendar, with a French error."""
+
+    widget = DatePickerWidget()
+
+    def __init__(self, *args, **kwargs):
+        kwargs["format"] = ["%Y-%m-%d", "%d/%m/%Y"]
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata([value.strip() for value in valuelist])
+        except ValueError as error:
+            raise ValueError(_l("Date invalide : JJ/MM/AAAA ou AAAA-MM-JJ attendu.")) from error
