@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask, g, render_template, request, session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -88,6 +89,13 @@ def _register_template_helpers(app: Flask) -> None:
         return g.csp_nonce
 
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+
+    @app.before_request
+    def _fresh_request_state():
+        # The locale and the nonce belong to one request, even when an app context outlives it
+        # (the test client reuses the app context a test pushed).
+        g.pop("csp_nonce", None)
+        refresh()
 
     @app.context_processor
     def _locale():

@@ -361,5 +361,5 @@ User.caseload_count = column_property(
     .where(YoungPerson.referent_id == User.id, YoungPerson.status != "exited")
     .correlate_except(YoungPerson)
     .scalar_subquery(),
-    deferred=False,
+    deferred=True,  # loaded by the counsellors' screen only, not with every user
 )

@@ -19,8 +19,12 @@ def _count(model):
 
 def _youth_form(**overrides):
     data = {
-        "last_name": "Martin", "first_name": "Léo", "birth_date": "2005-03-04",
-        "site": str(make_site().id), "status": "active", "registration_date": "2025-01-10",
+        "last_name": "Martin",
+        "first_name": "Léo",
+        "birth_date": "2005-03-04",
+        "site": str(make_site().id),
+        "status": "active",
+        "registration_date": "2025-01-10",
     }
     return {**data, **overrides}
 
@@ -34,9 +38,14 @@ def _youth_form(**overrides):
         ({"birth_date": "2999-01-01"}, "La date de naissance est dans le futur."),
         ({"birth_date": "31/02/2005"}, "Date invalide : JJ/MM/AAAA ou AAAA-MM-JJ attendu."),
         ({"last_name": ""}, "Ce champ est requis."),
-        ({"status": "exited"}, "Pour un jeune sorti, indiquez aussi la date et le motif de sortie."),
-        ({"status": "exited", "exit_reason": "employment", "exit_date": "2024-01-01"},
-         "La sortie précède l&#39;inscription."),
+        (
+            {"status": "exited"},
+            "Pour un jeune sorti, indiquez aussi la date et le motif de sortie.",
+        ),
+        (
+            {"status": "exited", "exit_reason": "employment", "exit_date": "2024-01-01"},
+            "La sortie précède l&#39;inscription.",
+        ),
         ({"status": "bogus"}, "N&#39;est pas un choix valide"),
         ({"site": "999999"}, "Ce champ est requis."),
     ],
@@ -49,21 +58,30 @@ def test_young_person_form_errors(client, admin, overrides, message):
 
 
 def test_overlapping_programmes_are_refused(client, admin):
-    data = _youth_form(**{
-        "programmes-0-kind": "PACEA", "programmes-0-start_date": "2025-01-15",
-        "programmes-1-kind": "CEJ", "programmes-1-start_date": "2025-06-01",
-    })
+    data = _youth_form(
+        **{
+            "programmes-0-kind": "PACEA",
+            "programmes-0-start_date": "2025-01-15",
+            "programmes-1-kind": "CEJ",
+            "programmes-1-start_date": "2025-06-01",
+        }
+    )
     body = client.post("/admin/youngperson/new/", data=data).get_data(as_text=True)
     assert "Deux programmes se chevauchent" in body
     assert _count(YoungPerson) == 0 and _count(Programme) == 0
 
 
 def test_consecutive_programmes_are_accepted(client, admin):
-    data = _youth_form(**{
-        "programmes-0-kind": "PACEA", "programmes-0-start_date": "2025-01-15",
-        "programmes-0-actual_end_date": "2025-05-31", "programmes-0-end_reason": "term",
-        "programmes-1-kind": "CEJ", "programmes-1-start_date": "2025-06-01",
-    })
+    data = _youth_form(
+        **{
+            "programmes-0-kind": "PACEA",
+            "programmes-0-start_date": "2025-01-15",
+            "programmes-0-actual_end_date": "2025-05-31",
+            "programmes-0-end_reason": "term",
+            "programmes-1-kind": "CEJ",
+            "programmes-1-start_date": "2025-06-01",
+        }
+    )
     assert client.post("/admin/youngperson/new/", data=data).status_code == 302
     assert _count(Programme) == 2
 
@@ -110,8 +128,7 @@ def test_duplicate_siret_is_refused_clearly(client, admin):
     ],
 )
 def test_aid_type_form_errors(client, admin, data, message):
-    form = {"code": "NEW", "name": "Nouvelle aide", "category": "financial", "unit": "euro",
-            **data}
+    form = {"code": "NEW", "name": "Nouvelle aide", "category": "financial", "unit": "euro", **data}
     body = client.post("/admin/aidtype/new/", data=form).get_data(as_text=True)
     assert message in body
     assert _count(AidType) == 0
@@ -120,17 +137,23 @@ def test_aid_type_form_errors(client, admin, data, message):
 def test_duplicate_aid_code_is_refused(client, admin):
     make_aid_type(code="POP")
     body = client.post(
-        "/admin/aidtype/new/", data={"code": "pop", "name": "Doublon", "category": "workshop",
-                                     "unit": "session"}
+        "/admin/aidtype/new/",
+        data={"code": "pop", "name": "Doublon", "category": "workshop", "unit": "session"},
     ).get_data(as_text=True)
     assert "Existe déjà." in body
     assert _count(AidType) == 1
 
 
 def test_short_password_is_refused_on_the_accounts_screen(client, admin):
-    body = client.post("/admin/account/new/", data={
-        "full_name": "X", "email": "x@example.org", "role": "admin", "new_password": "court",
-    }).get_data(as_text=True)
+    body = client.post(
+        "/admin/account/new/",
+        data={
+            "full_name": "X",
+            "email": "x@example.org",
+            "role": "admin",
+            "new_password": "court",
+        },
+    ).get_data(as_text=True)
     assert "au moins 12 caractères" in body
 
 
@@ -147,8 +170,15 @@ def test_deleting_a_site_that_still_has_young_people_is_refused(client, admin):
 @pytest.mark.parametrize(
     "query",
     [
-        "?page=abc", "?page=-3", "?page_size=abc", "?page_size=100000", "?sort=99",
-        "?sort=abc&desc=x", "?flt0_99=1", "?flt0_xyz=1", "?search=%27%3B--",
+        "?page=abc",
+        "?page=-3",
+        "?page_size=abc",
+        "?page_size=100000",
+        "?sort=99",
+        "?sort=abc&desc=x",
+        "?flt0_99=1",
+        "?flt0_xyz=1",
+        "?search=%27%3B--",
         "?flt1_0=not-a-number",
     ],
 )
@@ -177,10 +207,16 @@ def test_unknown_page_is_a_french_404(client, admin):
 
 def test_date_filter_with_garbage_is_ignored_with_a_message(client, admin):
     make_young_person(last_name="Visible", registration_date=dt.date(2025, 1, 1))
-    view = next(v for v in client.application.extensions["admin"][0]._views
-                if getattr(v, "endpoint", "") == "youngperson")
-    key = next(k for k, (_i, f) in view._filter_args.items()
-               if getattr(f.column, "key", "") == "registration_date")
+    view = next(
+        v
+        for v in client.application.extensions["admin"][0]._views
+        if getattr(v, "endpoint", "") == "youngperson"
+    )
+    key = next(
+        k
+        for k, (_i, f) in view._filter_args.items()
+        if getattr(f.column, "key", "") == "registration_date"
+    )
     response = client.get(f"/admin/youngperson/?flt0_{key}=pas-une-date")
     assert response.status_code == 200
     assert "Visible" in response.get_data(as_text=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -60,75 +60,143 @@ def _theme():
 
 SCREENS = [
     Screen(
-        "youngperson", "Jeunes", YoungPerson,
+        "youngperson",
+        "Jeunes",
+        YoungPerson,
         lambda: make_young_person(last_name="Zidane", first_name="Inès", city="Bron"),
         "Zidane",
         lambda: {
-            "last_name": "Durand", "first_name": "Léa", "birth_date": "2006-04-02",
-            "site": str(make_site().id), "status": "active", "registration_date": "2025-09-01",
-            "email": "lea.durand@example.fr", "phone": "06 12 34 56 78", "postcode": "69003",
+            "last_name": "Durand",
+            "first_name": "Léa",
+            "birth_date": "2006-04-02",
+            "site": str(make_site().id),
+            "status": "active",
+            "registration_date": "2025-09-01",
+            "email": "lea.durand@example.fr",
+            "phone": "06 12 34 56 78",
+            "postcode": "69003",
         },
-        "Durand", "city", "Villeurbanne",
+        "Durand",
+        "city",
+        "Villeurbanne",
     ),
     Screen(
-        "counsellor", "Conseillers", User,
+        "counsellor",
+        "Conseillers",
+        User,
         lambda: make_user(full_name="Jeanne Zola", role="counsellor"),
         "Zola",
-        lambda: {"full_name": "Paul Conseiller", "email": "Paul@Example.org",
-                 "active": "y", "site": str(make_site().id)},
-        "Paul Conseiller", "phone", "04 78 00 00 00",
+        lambda: {
+            "full_name": "Paul Conseiller",
+            "email": "Paul@Example.org",
+            "active": "y",
+            "site": str(make_site().id),
+        },
+        "Paul Conseiller",
+        "phone",
+        "04 78 00 00 00",
     ),
     Screen(
-        "partner", "Partenaires", Partner,
+        "partner",
+        "Partenaires",
+        Partner,
         lambda: make_partner(name="Atelier Zénith", city="Bron"),
         "Zénith",
-        lambda: {"name": "Cabinet Dr Roux", "kind": "doctor", "siret": "732 829 320 00074",
-                 "active": "y", "themes": [str(_theme().id)]},
-        "Cabinet Dr Roux", "city", "Lyon",
+        lambda: {
+            "name": "Cabinet Dr Roux",
+            "kind": "doctor",
+            "siret": "732 829 320 00074",
+            "active": "y",
+            "themes": [str(_theme().id)],
+        },
+        "Cabinet Dr Roux",
+        "city",
+        "Lyon",
     ),
     Screen(
-        "aidtype", "Catalogue des aides", AidType,
+        "aidtype",
+        "Catalogue des aides",
+        AidType,
         lambda: make_aid_type(code="ZEBRE", name="Aide zèbre"),
         "ZEBRE",
-        lambda: {"code": "tickets-bus", "name": "Tickets de bus", "category": "transport",
-                 "unit": "ticket", "default_amount": "10", "yearly_budget": "1500,50",
-                 "active": "y"},
-        "TICKETS-BUS", "name", "Tickets de tram",
+        lambda: {
+            "code": "tickets-bus",
+            "name": "Tickets de bus",
+            "category": "transport",
+            "unit": "ticket",
+            "default_amount": "10",
+            "yearly_budget": "1500,50",
+            "active": "y",
+        },
+        "TICKETS-BUS",
+        "name",
+        "Tickets de tram",
     ),
     Screen(
-        "site", "Sites", Site,
+        "site",
+        "Sites",
+        Site,
         lambda: make_site(name="Antenne Zénith", city="Bron"),
         "Zénith",
         lambda: {"name": "Antenne Nord", "postcode": "69009", "city": "Lyon"},
-        "Antenne Nord", "city", "Caluire",
+        "Antenne Nord",
+        "city",
+        "Caluire",
     ),
     Screen(
-        "account", "Comptes", User,
+        "account",
+        "Comptes",
+        User,
         lambda: make_user(full_name="Zoé Manager", role="manager"),
         "Zoé",
-        lambda: {"full_name": "Nouvel Admin", "email": "nouvel@example.org", "role": "admin",
-                 "active": "y", "locale": "fr", "new_password": "un mot de passe long"},
-        "Nouvel Admin", "phone", "04 78 00 00 01",
+        lambda: {
+            "full_name": "Nouvel Admin",
+            "email": "nouvel@example.org",
+            "role": "admin",
+            "active": "y",
+            "locale": "fr",
+            "new_password": "un mot de passe long",
+        },
+        "Nouvel Admin",
+        "phone",
+        "04 78 00 00 01",
     ),
     Screen(
-        "diagnosisdomain", "Domaines du diagnostic", DiagnosisDomain,
+        "diagnosisdomain",
+        "Domaines du diagnostic",
+        DiagnosisDomain,
         lambda: _domain(code="zz", name="Zootechnie"),
         "Zootechnie",
         lambda: {"code": "mobilite", "name": "Mobilité", "position": "3"},
-        "Mobilité", "description", "Se déplacer",
+        "Mobilité",
+        "description",
+        "Se déplacer",
     ),
     Screen(
-        "diagnosissituation", "Situations", DiagnosisSituation,
-        _situation, "Hébergé chez un tiers",
-        lambda: {"domain": str(_domain(code="sante", name="Santé").id), "label": "Dossier MDPH",
-                 "position": "1"},
-        "Dossier MDPH", "label", "Dossier MDPH en cours",
+        "diagnosissituation",
+        "Situations",
+        DiagnosisSituation,
+        _situation,
+        "Hébergé chez un tiers",
+        lambda: {
+            "domain": str(_domain(code="sante", name="Santé").id),
+            "label": "Dossier MDPH",
+            "position": "1",
+        },
+        "Dossier MDPH",
+        "label",
+        "Dossier MDPH en cours",
     ),
     Screen(
-        "theme", "Thématiques", Theme,
-        _theme, "Emploi",
+        "theme",
+        "Thématiques",
+        Theme,
+        _theme,
+        "Emploi",
         lambda: {"code": "sante", "name": "Santé", "default_hours": "2"},
-        "Santé", "name", "Santé et bien-être",
+        "Santé",
+        "name",
+        "Santé et bien-être",
     ),
 ]
 IDS = [s.endpoint for s in SCREENS]
@@ -191,15 +259,20 @@ def test_create_then_edit_then_delete(client, admin, screen):
 def test_young_people_filter_by_status_and_site(client, admin):
     site_a, site_b = make_site(name="Antenne A"), make_site(name="Antenne B")
     make_young_person(last_name="Actif", site=site_a)
-    make_young_person(last_name="Sorti", site=site_b, status="exited",
-                      exit_date=dt.date.today(), exit_reason="employment")
+    make_young_person(
+        last_name="Sorti",
+        site=site_b,
+        status="exited",
+        exit_date=dt.date.today(),
+        exit_reason="employment",
+    )
     view = client.application.extensions["admin"][0]._views[1]
     page = client.get(view_url := f"/admin/youngperson/?{_filter_arg(client, 'status', 'exited')}")
     body = page.get_data(as_text=True)
     assert "Sorti" in body and "Actif" not in body, view_url
-    body = client.get(
-        f"/admin/youngperson/?{_filter_arg(client, 'site_id', site_a.id)}"
-    ).get_data(as_text=True)
+    body = client.get(f"/admin/youngperson/?{_filter_arg(client, 'site_id', site_a.id)}").get_data(
+        as_text=True
+    )
     assert "Actif" in body and ">Sorti<" not in body
     assert view.name == "Jeunes"
 
@@ -221,10 +294,14 @@ def test_age_band_and_programme_filters(client, admin):
     make_programme(young_person=minor, kind="CEJ")
     admin_ext = client.application.extensions["admin"][0]
     view = next(v for v in admin_ext._views if getattr(v, "endpoint", "") == "youngperson")
-    age_key = next(k for k, (_i, f) in view._filter_args.items() if type(f).__name__ ==
-                   "AgeBandFilter")
-    prog_key = next(k for k, (_i, f) in view._filter_args.items() if type(f).__name__ ==
-                    "CurrentProgrammeFilter")
+    age_key = next(
+        k for k, (_i, f) in view._filter_args.items() if type(f).__name__ == "AgeBandFilter"
+    )
+    prog_key = next(
+        k
+        for k, (_i, f) in view._filter_args.items()
+        if type(f).__name__ == "CurrentProgrammeFilter"
+    )
     body = client.get(f"/admin/youngperson/?flt0_{age_key}=16-17").get_data(as_text=True)
     assert "Mineur" in body and "Majeur" not in body
     body = client.get(f"/admin/youngperson/?flt0_{prog_key}=none").get_data(as_text=True)

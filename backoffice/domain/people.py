@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from .vocabularies import N_
+
 MIN_AGE = 16
 MAX_AGE = 25
 MAX_AGE_RQTH = 29  # disability recognition (RQTH) extends eligibility
@@ -62,11 +64,11 @@ def _years_before(day: dt.date, years: int) -> dt.date:
 
 
 AGE_BANDS = (
-    AgeBand("under16", "Moins de 16 ans", 0, 15),
-    AgeBand("16-17", "16-17 ans (mineurs)", 16, 17),
-    AgeBand("18-21", "18-21 ans", 18, 21),
-    AgeBand("22-25", "22-25 ans", 22, 25),
-    AgeBand("26+", "26 ans et plus", 26, None),
+    AgeBand("under16", N_("Moins de 16 ans"), 0, 15),
+    AgeBand("16-17", N_("16-17 ans (mineurs)"), 16, 17),
+    AgeBand("18-21", N_("18-21 ans"), 18, 21),
+    AgeBand("22-25", N_("22-25 ans"), 22, 25),
+    AgeBand("26+", N_("26 ans et plus"), 26, None),
 )
 
 

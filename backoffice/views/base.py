@@ -264,6 +264,16 @@ class BackofficeModelView(ModelView):
         query = super().get_count_query()
         return query if clause is None else query.filter(clause)
 
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        """Clamp what the URL says: a negative page is the first page, an unknown page size the
+        default one (PostgreSQL refuses a negative OFFSET; nobody needs 100,000 rows on screen)."""
+        page = max(page or 0, 0)
+        if page_size is not None and page_size not in self.page_size_options:
+            page_size = self.page_size
+        return super().get_list(
+            page, sort_column, sort_desc, search, filters, execute=execute, page_size=page_size
+        )
+
     def get_one(self, id):
         """The record with primary key ``id`` inside the scope, or None (also for a malformed id)."""
         try:

@@ -147,7 +147,7 @@ class AidTypeView(BackofficeModelView):
                     r"^[A-Z0-9_-]{2,32}$",
                     message=_l("Code en majuscules, chiffres, - ou _ (2 à 32 caractères)."),
                 ),
-            ]
+            ],
         },
         "name": {"validators": [DataRequired()]},
         "category": {"validators": [DataRequired()]},

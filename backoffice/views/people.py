@@ -370,6 +370,13 @@ class CounsellorView(BackofficeModelView):
     def scope_clause(self):
         return User.role == "counsellor"
 
+    def get_query(self):
+        return (
+            super()
+            .get_query()
+            .options(sa.orm.undefer(User.caseload_count), sa.orm.joinedload(User.site))
+        )
+
     def on_model_change(self, form, model, is_created):
         model.email = model.email.strip().lower()
         if is_created:

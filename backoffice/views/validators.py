@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import lazy_gettext as _l
 from flask_admin.form.widgets import DatePickerWidget
+from flask_babel import lazy_gettext as _l
 from wtforms import DateField, DecimalField
-from wtforms.widgets import TextInput
 from wtforms.validators import Email, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import TextInput
 
 from ..domain.people import normalise_siret, siret_is_valid
 
@@ -52,13 +52,16 @@ def exit_details_when_exited(form, field):
     if field.data != "exited":
         return
     missing = [
-        label for name, label in (("exit_date", _l("la date")), ("exit_reason", _l("le motif")))
+        label
+        for name, label in (("exit_date", _l("la date")), ("exit_reason", _l("le motif")))
         if getattr(form, name, None) is not None and not getattr(form, name).data
     ]
     if missing:
         raise ValidationError(
-            _l("Pour un jeune sorti, indiquez aussi %(what)s de sortie.",
-               what=" et ".join(str(m) for m in missing))
+            _l(
+                "Pour un jeune sorti, indiquez aussi %(what)s de sortie.",
+                what=" et ".join(str(m) for m in missing),
+            )
         )
 
 

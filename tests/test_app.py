@@ -1,0 +1,59 @@
+"""The factory and its configuration: does the app start the way the README says?"""
+
+from __future__ import annotations
+
+import pytest
+
+from backoffice import create_app
+from backoffice.config import normalise_database_url
+
+
+def test_secret_key_is_generated_once_in_the_instance_folder(tmp_path):
+    config = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": None}
+    first = create_app({**config}).config["SECRET_KEY"]
+    assert first and first == create_app({**config}).config["SECRET_KEY"]
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(
+            {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": None, "ENV_NAME": "production"}
+        )
+
+
+def test_default_database_is_a_sqlite_file_in_the_instance_folder():
+    app = create_app({"SQLALCHEMY_DATABASE_URI": None, "SECRET_KEY": "x"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/backoffice.sqlite3")
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_database_urls_use_psycopg3(given, used):
+    assert normalise_database_url(given) == used
+
+
+def test_french_is_the_default_and_english_is_available(client, admin):
+    assert "Créer" in client.get("/admin/youngperson/").get_data(as_text=True)
+    english = client.get("/admin/youngperson/?lang=en").get_data(as_text=True)
+    assert "Create" in english and "Young people" in english
+    assert "Create" in client.get("/admin/partner/").get_data(as_text=True)  # remembered
+    assert "Créer" in client.get("/admin/partner/?lang=fr").get_data(as_text=True)
+
+
+def test_a_user_can_prefer_english(client, auth):
+    auth.login(locale="en")
+    assert "Partners" in client.get("/admin/").get_data(as_text=True)
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
