@@ -223,37 +223,39 @@ def seed_demo(session: Session, youths: int, seed: int = 2026) -> dict[str, int]
     counsellors = ensure_staff(session, sites, fake)
     session.commit()
     existing = session.scalar(sa.select(sa.func.count(YoungPerson.id)))
+    next_id = (session.scalar(sa.select(sa.func.max(YoungPerson.id))) or 0) + 1
+    connection = session.connection()
     added = programmes_added = 0
     rows: list[dict] = []
-    programmes: list[dict | None] = []
+    programmes: list[dict] = []
 
     def flush():
+        # Core INSERTs with ids chosen here: RETURNING over batches is several times slower.
         nonlocal added, programmes_added
-        if not rows:
-            return
-        ids = session.scalars(
-            sa.insert(YoungPerson).returning(YoungPerson.id, sort_by_parameter_order=True),
-            rows,
-        ).all()
-        linked = [
-            {**programme, "young_person_id": young_person_id}
-            for young_person_id, programme in zip(ids, programmes, strict=True)
-            if programme is not None
-        ]
-        if linked:
-            session.execute(sa.insert(Programme), linked)
+        if rows:
+            connection.execute(sa.insert(YoungPerson.__table__), rows)
+        if programmes:
+            connection.execute(sa.insert(Programme.__table__), programmes)
         added += len(rows)
-        programmes_added += len(linked)
+        programmes_added += len(programmes)
         rows.clear()
         programmes.clear()
 
     for index, (row, programme) in enumerate(young_person_rows(youths, counsellors, seed)):
         if index < existing:
             continue  # already there from an earlier run with the same seed
+        row["id"] = next_id
         rows.append(row)
-        programmes.append(programme)
+        if programme is not None:
+            programmes.append({**programme, "young_person_id": next_id})
+        next_id += 1
         if len(rows) >= BATCH:
             flush()
     flush()
+    if connection.dialect.name == "postgresql":  # explicit ids: move the sequence past them
+        connection.execute(sa.text(
+            "SELECT setval(pg_get_serial_sequence('young_person', 'id'), "
+            "(SELECT coalesce(max(id), 1) FROM young_person))"
+        ))
     session.commit()
     return {"young_people": added, "programmes": programmes_added}

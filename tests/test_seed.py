@@ -19,6 +19,8 @@ from backoffice.models import (
 from seed.catalogue import load_catalogue
 from seed.demo import seed_demo
 
+from .factories import make_young_person
+
 
 def _count(model):
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
@@ -82,6 +84,9 @@ def test_demo_is_deterministic_idempotent_and_grows(app):
     assert _count(YoungPerson) == 40
     assert seed_demo(db.session, 60)["young_people"] == 20
     assert _people()[:40] == first_forty
+    # Demo rows carry explicit ids; a record added afterwards still gets a fresh one.
+    newcomer = make_young_person(last_name="Après")
+    assert newcomer.id > 60
 
 
 def test_demo_people_are_consistent(app):

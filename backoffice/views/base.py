@@ -63,6 +63,7 @@ TYPE_FORMATTERS = {
     dt.datetime: _french_datetime,
     Decimal: _decimal,
 }
+DETAIL_TYPE_FORMATTERS = {**TYPE_FORMATTERS, bool: _bool_export}
 EXPORT_TYPE_FORMATTERS = {
     **typefmt.EXPORT_FORMATTERS,
     dt.date: _french_date,
@@ -116,6 +117,7 @@ class BackofficeModelView(ModelView):
     export_types = ["csv"]
     column_type_formatters = TYPE_FORMATTERS
     column_type_formatters_export = EXPORT_TYPE_FORMATTERS
+    column_type_formatters_detail = DETAIL_TYPE_FORMATTERS
     column_details_exclude_list = ["version"]
     column_exclude_list = ["version", "created_at", "updated_at"]
     form_excluded_columns = ["version", "created_at", "updated_at"]
@@ -138,6 +140,10 @@ class BackofficeModelView(ModelView):
         choices = {column: translated(v) for column, v in vocabularies.items()}
         self.column_choices = {**choices, **(self.column_choices or {})}
         self.form_choices = {**choices, **(self.form_choices or {})}
+        # Coded columns show their translated label, and nothing (not "None") when empty.
+        labels = {column: _choice_label(v) for column, v in vocabularies.items()}
+        self.column_formatters = {**labels, **(self.column_formatters or {})}
+        self.column_formatters_export = {**labels, **(self.column_formatters_export or {})}
         numeric = {
             column.key: v.FrenchDecimalField
             for column in model.__table__.columns
@@ -311,6 +317,14 @@ class BackofficeModelView(ModelView):
             )
             return True
         return super().handle_view_exception(exc)
+
+
+def _choice_label(vocabulary: vocab.Vocabulary):
+    def format_cell(view, context, model, name):
+        code = getattr(model, name)
+        return _(vocabulary.label(code)) if code is not None else ""
+
+    return format_cell
 
 
 def _stringify_errors(form) -> None:
