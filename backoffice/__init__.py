@@ -6,14 +6,14 @@ import secrets
 from pathlib import Path
 
 from flask import Flask, g, render_template, request, session
+from flask_babel import format_datetime, refresh
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import refresh
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from .config import Config, instance_secret_key, normalise_database_url
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
@@ -38,6 +38,14 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message_category = "info"
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
+    limiter.init_app(app)
+    if app.config.get("ENV_NAME") == "production":
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+
+    from .domain import audit
+
+    audit.install()
     _register_template_helpers(app)
     _register_error_pages(app)
 
@@ -96,6 +104,16 @@ def _register_template_helpers(app: Flask) -> None:
         # (the test client reuses the app context a test pushed).
         g.pop("csp_nonce", None)
         refresh()
+        from .domain import audit
+
+        if current_user.is_authenticated:
+            audit.set_actor(db.session, current_user.id, current_user.email)
+        else:
+            audit.set_actor(db.session, None, "anonyme")
+
+    app.jinja_env.filters["localdatetime"] = lambda value: (
+        format_datetime(value, "dd/MM/yyyy HH:mm") if value else ""
+    )
 
     @app.context_processor
     def _locale():
@@ -108,6 +126,13 @@ def _register_template_helpers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; "
+            f"script-src 'self' 'nonce-{csp_nonce()}'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
         return response
 
 
@@ -141,6 +166,17 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(413)
     def _too_large(error):
         return page(413, _("Fichier trop volumineux"), _("Le fichier dépasse la taille permise."))
+
+    @app.errorhandler(429)
+    def _too_many(error):
+        return page(
+            429,
+            _("Trop de tentatives"),
+            _(
+                "Trop de tentatives de connexion échouées : attendez quelques minutes avant de "
+                "réessayer, ou demandez à un administrateur de vérifier votre compte."
+            ),
+        )
 
     @app.errorhandler(500)
     def _server_error(error):

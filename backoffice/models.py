@@ -355,6 +355,60 @@ class DiagnosisSituation(Timestamped, db.Model):
         return self.label
 
 
+class AuditEvent(db.Model):
+    """One write on one record: who, when, what, and for updates each field's old and new value.
+
+    Append-only: written by the session listeners of ``domain/audit.py`` (and by bulk loaders
+    themselves); no screen edits or deletes it.
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "action IN ('insert', 'update', 'delete', 'bulk_insert')", name="action_in_list"
+        ),
+        sa.Index("ix_audit_event_record", "entity", "entity_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    actor_label: Mapped[str] = mapped_column(sa.String(120))
+    action: Mapped[str] = mapped_column(sa.String(12))
+    entity: Mapped[str] = mapped_column(sa.String(40), index=True)
+    entity_id: Mapped[int | None]
+    record_version: Mapped[int | None]
+    changes: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.entity} #{self.entity_id}"
+
+
+class Consultation(db.Model):
+    """Who opened a young person's file, and when (CNIL practice for social data)."""
+
+    __tablename__ = "consultation"
+    __table_args__ = (sa.Index("ix_consultation_file", "young_person_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    young_person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("young_person.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.at:%d/%m/%Y %H:%M}"
+
+
 # The counsellors' screen shows each caseload beside the name, sortable, in the list query itself.
 User.caseload_count = column_property(
     sa.select(sa.func.count(YoungPerson.id))

@@ -253,9 +253,11 @@ def seed_demo(session: Session, youths: int, seed: int = 2026) -> dict[str, int]
             flush()
     flush()
     if connection.dialect.name == "postgresql":  # explicit ids: move the sequence past them
-        connection.execute(sa.text(
-            "SELECT setval(pg_get_serial_sequence('young_person', 'id'), "
-            "(SELECT coalesce(max(id), 1) FROM young_person))"
-        ))
+        connection.execute(
+            sa.text(
+                "SELECT setval(pg_get_serial_sequence('young_person', 'id'), "
+                "(SELECT coalesce(max(id), 1) FROM young_person))"
+            )
+        )
     session.commit()
     return {"young_people": added, "programmes": programmes_added}

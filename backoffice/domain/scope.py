@@ -10,7 +10,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
-from ..models import YoungPerson
+from ..models import User, YoungPerson
 
 
 class Viewer(Protocol):
@@ -33,6 +33,11 @@ def clause_for(model: type, viewer: Viewer) -> sa.ColumnElement[bool] | None:
     """The scope of ``model`` for ``viewer``; None means no restriction."""
     if model is YoungPerson:
         return young_person_clause(viewer)
+    if model is User:
+        # Colleagues of the same site; admins and site-less managers see every account.
+        if viewer.role == "admin" or viewer.site_id is None:
+            return None if viewer.role != "counsellor" else User.id == getattr(viewer, "id", None)
+        return User.site_id == viewer.site_id
     young_person_id = getattr(model, "young_person_id", None)
     if young_person_id is not None:
         clause = young_person_clause(viewer)

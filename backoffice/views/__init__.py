@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..models import (
     AidType,
+    AuditEvent,
     DiagnosisDomain,
     DiagnosisSituation,
     Partner,
@@ -20,6 +21,7 @@ from ..models import (
     YoungPerson,
 )
 from . import auth
+from .audit import AuditEventView
 from .catalogue import (
     AidTypeView,
     DiagnosisDomainView,
@@ -28,7 +30,7 @@ from .catalogue import (
     ThemeView,
 )
 from .home import HomeView
-from .people import AccountView, CounsellorView, SiteView, YoungPersonView
+from .people import AccountView, CounsellorView, MyYoungPeopleView, SiteView, YoungPersonView
 
 REFERENCES = _l("Référentiels")
 
@@ -43,6 +45,9 @@ def init_app(app) -> Admin:
         index_view=HomeView(name=_l("Accueil"), url="/admin"),
         csp_nonce_generator=app.jinja_env.globals["csp_nonce"],
         translations_path=str(Path(__file__).parent.parent / "translations_admin"),
+    )
+    admin.add_view(
+        MyYoungPeopleView(YoungPerson, db, name=_l("Mes jeunes"), endpoint="myyoungperson")
     )
     admin.add_view(YoungPersonView(YoungPerson, db, name=_l("Jeunes"), endpoint="youngperson"))
     admin.add_view(CounsellorView(User, db, name=_l("Conseillers"), endpoint="counsellor"))
@@ -71,4 +76,5 @@ def init_app(app) -> Admin:
     admin.add_view(
         ThemeView(Theme, db, name=_l("Thématiques"), endpoint="theme", category=REFERENCES)
     )
+    admin.add_view(AuditEventView(AuditEvent, db, name=_l("Journal"), endpoint="audit"))
     return admin

@@ -5,16 +5,26 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, EqualTo
 
-from ..extensions import db, login_manager
+from ..extensions import db, limiter, login_manager
 from ..models import User
+from .validators import password_strength
 
 bp = Blueprint("auth", __name__)
 
@@ -48,7 +58,29 @@ def load_user(user_id: str) -> User | None:
     return user if user is not None and user.active else None
 
 
+def _failed(response) -> bool:
+    """Only failed attempts count towards the limits (a success redirects)."""
+    return response.status_code != 302
+
+
+def _account_key() -> str:
+    return "account:" + (request.form.get("email") or "").strip().lower()
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_failed,
+    scope="login-address",
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    scope="login-account",
+)
 def login():
     """Sign in with e-mail and password; inactive accounts are refused with the same message."""
     if current_user.is_authenticated:
@@ -79,3 +111,34 @@ def logout():
 def root():
     """The site root leads to the back-office."""
     return redirect(url_for("admin.index"))
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Mot de passe actuel"), validators=[DataRequired(message=_l("Obligatoire."))]
+    )
+    new_password = PasswordField(
+        _l("Nouveau mot de passe"),
+        validators=[DataRequired(message=_l("Obligatoire.")), password_strength],
+        description=_l("12 caractères au moins. Une phrase de plusieurs mots convient bien."),
+    )
+    confirm = PasswordField(
+        _l("Confirmez le nouveau mot de passe"),
+        validators=[EqualTo("new_password", message=_l("Les deux saisies diffèrent."))],
+    )
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Every user changes their own password, proving they know the current one."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current_password.data):
+            form.current_password.errors.append(_("Mot de passe actuel incorrect."))
+        else:
+            current_user.set_password(form.new_password.data)
+            db.session.commit()
+            flash(_("Votre mot de passe a été changé."), "success")
+            return redirect(url_for("admin.index"))
+    return render_template("auth/password.html", form=form)

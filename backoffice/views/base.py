@@ -13,18 +13,28 @@ from collections import OrderedDict
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import abort, flash, has_app_context, has_request_context, redirect, request, url_for
+from flask import (
+    abort,
+    flash,
+    has_app_context,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.model import typefmt
 from flask_admin.model.base import FilterGroup
-from flask_babel import format_decimal
+from flask_babel import format_datetime, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
+from wtforms import HiddenField
 
-from ..domain import scope
+from ..domain import audit, scope
 from ..domain import vocabularies as vocab
 from ..extensions import db
 from ..models import vocabularies_of
@@ -46,7 +56,7 @@ def _french_date(view, value, name=None):
 
 
 def _french_datetime(view, value, name=None):
-    return value.strftime("%d/%m/%Y %H:%M")
+    return format_datetime(value, "dd/MM/yyyy HH:mm")  # stored in UTC, shown in Paris time
 
 
 def _decimal(view, value, name=None):
@@ -120,6 +130,7 @@ class BackofficeModelView(ModelView):
     column_type_formatters_detail = DETAIL_TYPE_FORMATTERS
     column_details_exclude_list = ["version"]
     column_exclude_list = ["version", "created_at", "updated_at"]
+    details_template = "admin/model/details_history.html"
     form_excluded_columns = ["version", "created_at", "updated_at"]
     #: String columns searched by default when a view declares no ``column_searchable_list``.
     default_search_names = (
@@ -295,6 +306,52 @@ class BackofficeModelView(ModelView):
         if not valid:
             _stringify_errors(form)
         return valid
+
+    # --- no lost updates ---------------------------------------------------------------------
+
+    def scaffold_form(self):
+        """Every form carries the version of the record it was opened on."""
+        form_class = super().scaffold_form()
+        if hasattr(self.model, "version"):
+            form_class.loaded_version = HiddenField()
+        return form_class
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        if obj is not None and hasattr(form, "loaded_version") and not form.loaded_version.data:
+            form.loaded_version.data = str(obj.version)
+        return form
+
+    def update_model(self, form, model):
+        """Refuse to save a form opened before someone else's save, and say what they changed."""
+        loaded = getattr(form, "loaded_version", None)
+        if loaded is not None and str(model.version) != (loaded.data or "").strip():
+            try:
+                since = int(loaded.data)
+            except (TypeError, ValueError):
+                since = 0
+            events = audit.changes_since(db.session, model.__tablename__, model.id, since)
+            flash(
+                Markup(
+                    render_template(
+                        "admin/model/stale_edit.html",
+                        events=events,
+                        labels=self.column_labels,
+                    )
+                ),
+                "error",
+            )
+            return False
+        return super().update_model(form, model)
+
+    # --- history -------------------------------------------------------------------------------
+
+    def history_of(self, model):
+        """The audit events of ``model``, newest first (for the details page's *Historique*)."""
+        return audit.history_of(db.session, model.__tablename__, model.id)
+
+    def field_label(self, name: str) -> str:
+        return str(self.column_labels.get(name, name))
 
     # --- messages ------------------------------------------------------------------------------
 

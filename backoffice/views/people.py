@@ -5,19 +5,22 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import flash
+from flask import flash, request
+from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.form import Select2Field
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from markupsafe import Markup
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
+from ..domain import scope
 from ..domain import vocabularies as vocab
 from ..domain.people import AGE_BANDS, periods_overlap
 from ..extensions import db
-from ..models import Programme, Site, User, YoungPerson
+from ..models import Consultation, Programme, Site, User, YoungPerson
 from . import validators as v
 from .base import ADMIN, ALL_ROLES, BackofficeModelView, RelatedEqualFilter, badge, translated
 
@@ -77,10 +80,20 @@ class CurrentProgrammeFilter(BaseSQLAFilter):
 
 
 def active_counsellors():
-    """Counsellors that can be chosen as a referent, by name."""
-    return db.session.scalars(
-        sa.select(User).where(User.role == "counsellor", User.active).order_by(User.full_name)
-    ).all()
+    """Counsellors that the signed-in user may choose as a referent (their site's), by name."""
+    stmt = sa.select(User).where(User.role == "counsellor", User.active).order_by(User.full_name)
+    clause = scope.clause_for(User, current_user)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    return db.session.scalars(stmt).all()
+
+
+def sites_in_scope():
+    """Sites a young person may be attached to by the signed-in user (a counsellor: their own)."""
+    stmt = sa.select(Site).order_by(Site.name)
+    if current_user.role != "admin" and current_user.site_id is not None:
+        stmt = stmt.where(Site.id == current_user.site_id)
+    return db.session.scalars(stmt).all()
 
 
 def _status_cell(view, context, model, name):
@@ -248,7 +261,7 @@ class YoungPersonView(BackofficeModelView):
         "email": {"validators": v.optional(v.EMAIL)},
         "phone": {"validators": v.optional(v.PHONE)},
         "postcode": {"validators": v.optional(v.POSTCODE)},
-        "site": {"validators": [DataRequired()]},
+        "site": {"validators": [DataRequired()], "query_factory": sites_in_scope},
         "referent": {"query_factory": active_counsellors, "blank_text": _l("— aucun —")},
         "status": {"validators": [v.exit_details_when_exited]},
         "exit_date": {
@@ -331,6 +344,45 @@ class YoungPersonView(BackofficeModelView):
         if warning:
             flash(warning, "warning")
 
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        if request.method == "GET" and current_user.role == "counsellor":
+            # A counsellor registers young people on their site and, by default, follows them.
+            form.site.data = form.site.data or db.session.get(Site, current_user.site_id)
+            form.referent.data = form.referent.data or current_user._get_current_object()
+        return form
+
+    # --- consultation log ----------------------------------------------------------------------
+
+    @expose("/details/")
+    def details_view(self):
+        """Opening a file is recorded (who, when); the referent and managers see its viewers."""
+        record = self.get_one(request.args.get("id"))
+        viewers = None
+        if record is not None:
+            db.session.add(Consultation(young_person_id=record.id, user_id=current_user.id))
+            db.session.commit()
+            if current_user.role in ("admin", "manager") or record.referent_id == current_user.id:
+                viewers = db.session.scalars(
+                    sa.select(Consultation)
+                    .where(Consultation.young_person_id == record.id)
+                    .order_by(Consultation.at.desc(), Consultation.id.desc())
+                    .limit(20)
+                ).all()
+        self._template_args["viewers"] = viewers
+        return super().details_view()
+
+
+class MyYoungPeopleView(YoungPersonView):
+    """Mes jeunes: the counsellor's own caseload, the young people they are referent of."""
+
+    permissions = {**YoungPersonView.permissions, "list": frozenset({"counsellor"})}
+
+    def scope_clause(self):
+        clause = super().scope_clause()
+        mine = YoungPerson.referent_id == current_user.id
+        return mine if clause is None else sa.and_(clause, mine)
+
 
 class CounsellorView(BackofficeModelView):
     """Conseillers: the counsellors and the number of young people each one follows."""
@@ -368,7 +420,9 @@ class CounsellorView(BackofficeModelView):
     }
 
     def scope_clause(self):
-        return User.role == "counsellor"
+        clause = super().scope_clause()
+        counsellors = User.role == "counsellor"
+        return counsellors if clause is None else sa.and_(clause, counsellors)
 
     def get_query(self):
         return (

@@ -1,0 +1,192 @@
+"""The audit trail: session listeners that record every insert, update and delete.
+
+Whatever the path (a screen, the CLI, an import, a workflow), a write goes through a SQLAlchemy
+session; the listeners below turn each flushed change into an ``AuditEvent`` row in the same
+transaction, so a rolled-back change leaves no trace and a committed one always has its event.
+Who acted is read from ``session.info`` (``set_actor``), which the web layer sets per request and
+the CLI per command. Plain Python: no Flask import.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session, attributes
+
+from ..models import AuditEvent, Consultation, utcnow
+
+ACTOR_KEY = "audit_actor"
+PENDING_KEY = "audit_pending"
+SYSTEM = "système"
+MASK = "••••••"
+#: Columns whose values are never written to the trail.
+MASKED_COLUMNS = frozenset({"password_hash"})
+#: Columns that change with every write and say nothing about it.
+SILENT_COLUMNS = frozenset({"created_at", "updated_at", "version"})
+#: Tables that are logs themselves.
+NOT_AUDITED = (AuditEvent, Consultation)
+
+
+def set_actor(session: Session, actor_id: int | None, label: str) -> None:
+    """Name who is acting for the writes that follow in this session."""
+    session.info[ACTOR_KEY] = (actor_id, label)
+
+
+def actor_of(session: Session) -> tuple[int | None, str]:
+    return session.info.get(ACTOR_KEY, (None, SYSTEM))
+
+
+def serialise(value):
+    """A JSON-friendly form of a column value."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _shown(key: str, value):
+    return MASK if key in MASKED_COLUMNS and value is not None else serialise(value)
+
+
+def _audited(obj) -> bool:
+    return hasattr(obj, "__table__") and not isinstance(obj, NOT_AUDITED)
+
+
+def _snapshot(obj) -> dict:
+    """Every filled column of ``obj``, for inserts and deletes."""
+    values = {}
+    for column in sa.inspect(obj).mapper.column_attrs:
+        if column.key in SILENT_COLUMNS:
+            continue
+        value = getattr(obj, column.key)
+        if value is not None:
+            values[column.key] = _shown(column.key, value)
+    return values
+
+
+def _updates(obj) -> dict:
+    """``{field: [old, new]}`` for each column (and many-to-many collection) that changed."""
+    changes = {}
+    mapper = sa.inspect(obj).mapper
+    for column in mapper.column_attrs:
+        if column.key in SILENT_COLUMNS:
+            continue
+        history = attributes.get_history(obj, column.key)
+        if not history.has_changes():
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0] if history.added else None
+        if old != new:
+            changes[column.key] = [_shown(column.key, old), _shown(column.key, new)]
+    for relation in mapper.relationships:
+        if relation.secondary is None:
+            continue
+        history = attributes.get_history(obj, relation.key)
+        if history.added or history.deleted:
+            before = [str(o) for o in (history.unchanged or ())] + [str(o) for o in history.deleted]
+            after = [str(o) for o in (history.unchanged or ())] + [str(o) for o in history.added]
+            changes[relation.key] = [sorted(before), sorted(after)]
+    return changes
+
+
+def _before_flush(session: Session, flush_context, instances) -> None:
+    pending = session.info.setdefault(PENDING_KEY, [])
+    for obj in session.dirty:
+        if _audited(obj) and session.is_modified(obj):
+            changes = _updates(obj)
+            if changes:
+                version = getattr(obj, "version", None)
+                pending.append(("update", obj, changes, (version or 0) + 1 if version else None))
+    for obj in session.deleted:
+        if _audited(obj):
+            pending.append(("delete", obj, _snapshot(obj), getattr(obj, "version", None)))
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    pending = session.info.pop(PENDING_KEY, [])
+    for obj in session.new:
+        if _audited(obj):
+            pending.append(("insert", obj, _snapshot(obj), getattr(obj, "version", None)))
+    if not pending:
+        return
+    actor_id, label = actor_of(session)
+    now = utcnow()
+    rows = [
+        {
+            "at": now,
+            "actor_id": actor_id,
+            "actor_label": label,
+            "action": action,
+            "entity": obj.__tablename__,
+            "entity_id": sa.inspect(obj).identity[0] if sa.inspect(obj).identity else None,
+            "record_version": version,
+            "changes": changes,
+        }
+        for action, obj, changes, version in pending
+    ]
+    session.connection().execute(sa.insert(AuditEvent.__table__), rows)
+
+
+def _after_rollback(session: Session, previous_transaction) -> None:
+    session.info.pop(PENDING_KEY, None)
+
+
+def record_bulk_insert(session: Session, entity: str, count: int, note: str) -> None:
+    """The bulk loaders write with Core INSERTs, outside the listeners: they record one event."""
+    actor_id, label = actor_of(session)
+    session.connection().execute(
+        sa.insert(AuditEvent.__table__),
+        [
+            {
+                "at": utcnow(),
+                "actor_id": actor_id,
+                "actor_label": label,
+                "action": "bulk_insert",
+                "entity": entity,
+                "entity_id": None,
+                "record_version": None,
+                "changes": {"count": count, "note": note},
+            }
+        ],
+    )
+
+
+def install() -> None:
+    """Attach the listeners to every SQLAlchemy session (idempotent)."""
+    for name, listener in (
+        ("before_flush", _before_flush),
+        ("after_flush", _after_flush),
+        ("after_soft_rollback", _after_rollback),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
+
+
+def history_of(session: Session, entity: str, entity_id: int, limit: int = 200):
+    """The events of one record, newest first."""
+    return session.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def changes_since(session: Session, entity: str, entity_id: int, version: int):
+    """Updates of one record made after it was at ``version`` (oldest first)."""
+    return session.scalars(
+        sa.select(AuditEvent)
+        .where(
+            AuditEvent.entity == entity,
+            AuditEvent.entity_id == entity_id,
+            AuditEvent.action == "update",
+            AuditEvent.record_version > version,
+        )
+        .order_by(AuditEvent.id)
+    ).all()
