@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask, g, render_template, request, session
-from flask_babel import format_datetime, refresh
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -99,11 +99,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
     @app.before_request
-    def _fresh_request_state():
-        # The locale and the nonce belong to one request, even when an app context outlives it
-        # (the test client reuses the app context a test pushed).
-        g.pop("csp_nonce", None)
-        refresh()
+    def _audit_actor():
         from .domain import audit
 
         if current_user.is_authenticated:

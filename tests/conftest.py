@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 
 import pytest
+from flask import g
 
 from backoffice import create_app
-from backoffice.extensions import db
+from backoffice.extensions import db, limiter
 
 from .factories import PASSWORD, make_user
 
@@ -24,7 +25,21 @@ def _config(tmp_path, **overrides):
     }
 
 
+def _fresh_g_per_request(app):
+    """A test keeps one app context for its whole run, and Flask lets every request of the test
+    client share it, and so share ``g`` (Flask-Login's user, Flask-WTF's token, the locale…).
+    In production each request has its own: clear ``g`` first thing, as a new request would."""
+
+    def clear_g():
+        for name in list(vars(g)):
+            delattr(g, name)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, clear_g)
+    return app
+
+
 def _drop_everything():
+    limiter.reset()  # the limiter's memory store outlives an app: each test starts from zero
     db.session.remove()
     db.drop_all()
     with db.engine.begin() as connection:
@@ -34,7 +49,7 @@ def _drop_everything():
 @pytest.fixture
 def app(tmp_path):
     """An app on an empty schema built from the models."""
-    app = create_app(_config(tmp_path))
+    app = _fresh_g_per_request(create_app(_config(tmp_path)))
     with app.app_context():
         _drop_everything()
         db.create_all()
@@ -51,7 +66,7 @@ def bare_app(tmp_path):
         if TEST_DATABASE_URL != "sqlite://"
         else (f"sqlite:///{tmp_path / 'migrations.sqlite3'}")
     )
-    app = create_app(_config(tmp_path, SQLALCHEMY_DATABASE_URI=url))
+    app = _fresh_g_per_request(create_app(_config(tmp_path, SQLALCHEMY_DATABASE_URI=url)))
     with app.app_context():
         _drop_everything()
         yield app
@@ -62,7 +77,7 @@ def bare_app(tmp_path):
 @pytest.fixture
 def csrf_app(tmp_path):
     """An app with CSRF protection on, as in production."""
-    app = create_app(_config(tmp_path, WTF_CSRF_ENABLED=True))
+    app = _fresh_g_per_request(create_app(_config(tmp_path, WTF_CSRF_ENABLED=True)))
     with app.app_context():
         _drop_everything()
         db.create_all()

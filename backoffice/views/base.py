@@ -95,6 +95,9 @@ class RelatedEqualFilter(sqla_filters.FilterEqual):
         if not has_app_context():  # Flask-Admin builds its caches at start-up, outside any app
             return []
         stmt = sa.select(self.related_model)
+        clause = scope.clause_for(self.related_model, current_user)  # options obey the scope too
+        if clause is not None:
+            stmt = stmt.where(clause)
         if self.where is not None:
             stmt = stmt.where(self.where)
         if self.order_by is not None:
@@ -257,8 +260,32 @@ class BackofficeModelView(ModelView):
     def can_view_details(self):
         return self.allowed("details")
 
+    #: Flask-Admin's view functions and the operation each performs (bulk actions: delete is
+    #: the only one, a view adding others declares them here).
+    operation_of = {
+        "index_view": "list",
+        "details_view": "details",
+        "create_view": "create",
+        "edit_view": "edit",
+        "delete_view": "delete",
+        "export": "export",
+        "action_view": "delete",
+        "ajax_update": "edit",
+        "ajax_lookup": "list",
+    }
+
     def is_accessible(self):
         return self.allowed("list")
+
+    def _handle_view(self, name, **kwargs):
+        """Refuse with 403 any operation the role may not do, whatever the URL or method."""
+        refused = super()._handle_view(name, **kwargs)
+        if refused is not None:
+            return refused
+        operation = self.operation_of.get(name)
+        if operation is not None and not self.allowed(operation):
+            abort(403)
+        return None
 
     def inaccessible_callback(self, name, **kwargs):
         if not current_user.is_authenticated:
