@@ -8,15 +8,21 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
+from .domain import audit
 from .domain import vocabularies as vocab
 from .extensions import db
 from .models import Site, User
 
 
 def init_app(app) -> None:
-    """Register the commands on ``app``."""
+    """Register the commands on ``app``; their writes are audited as ``cli:<command>``."""
     for command in (create_user, seed_catalogue, seed_demo, demo_bootstrap):
         app.cli.add_command(command)
+
+
+def act_as(command_name: str) -> None:
+    """Name the CLI command as the actor of the writes that follow."""
+    audit.set_actor(db.session, None, f"cli:{command_name}")
 
 
 def create_or_update_user(
@@ -55,6 +61,7 @@ def create_or_update_user(
 @click.option("--password", help="At least 12 characters; prompted (hidden) when absent.")
 def create_user(email, role, site_name, full_name, password):
     """Create a staff account, or update an existing one's role, site and password."""
+    act_as("create-user")
     if password is None:
         password = click.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
     try:
@@ -69,6 +76,7 @@ def seed_catalogue():
     """Load the reference lists, the partners and the aid catalogue (idempotent)."""
     from seed.catalogue import load_catalogue
 
+    act_as("seed-catalogue")
     counts = load_catalogue(db.session)
     click.echo(", ".join(f"{name}: +{n}" for name, n in counts.items()))
 
@@ -81,6 +89,7 @@ def seed_demo(youths, seed_value):
     from seed.catalogue import load_catalogue
     from seed.demo import seed_demo as run_seed_demo
 
+    act_as("seed-demo")
     started = time.perf_counter()
     load_catalogue(db.session)
     counts = run_seed_demo(db.session, youths, seed_value)
@@ -100,6 +109,7 @@ def demo_bootstrap(youths, url):
     from seed.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
     from seed.demo import seed_demo as run_seed_demo
 
+    act_as("demo-bootstrap")
     if db.session.scalar(sa.select(sa.func.count(User.id))) == 0:
         load_catalogue(db.session)
         run_seed_demo(db.session, youths)

@@ -368,6 +368,7 @@ class AuditEvent(db.Model):
             "action IN ('insert', 'update', 'delete', 'bulk_insert')", name="action_in_list"
         ),
         sa.Index("ix_audit_event_record", "entity", "entity_id"),
+        sa.Index("ix_audit_event_parent", "parent_entity", "parent_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -380,6 +381,9 @@ class AuditEvent(db.Model):
     entity: Mapped[str] = mapped_column(sa.String(40), index=True)
     entity_id: Mapped[int | None]
     record_version: Mapped[int | None]
+    #: The record this one belongs to (a programme's young person), so that its history shows it.
+    parent_entity: Mapped[str | None] = mapped_column(sa.String(40))
+    parent_id: Mapped[int | None]
     changes: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
     actor: Mapped[User | None] = relationship()

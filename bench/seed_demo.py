@@ -38,11 +38,15 @@ def main(youths: int) -> None:
             db.session.remove()
             db.drop_all()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"engine={engine} youths={youths} added={added['young_people']} "
-          f"programmes={programmes} in_db={count}")
-    print(f"seed-demo: {first:.1f} s ({youths / first:,.0f} young people/s), "
-          f"second run (idempotent, adds {again['young_people']}): {second:.1f} s, "
-          f"peak RSS {peak_mb:.0f} MB")
+    print(
+        f"engine={engine} youths={youths} added={added['young_people']} "
+        f"programmes={programmes} in_db={count}"
+    )
+    print(
+        f"seed-demo: {first:.1f} s ({youths / first:,.0f} young people/s), "
+        f"second run (idempotent, adds {again['young_people']}): {second:.1f} s, "
+        f"peak RSS {peak_mb:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from faker import Faker
 from sqlalchemy.orm import Session
 
+from backoffice.domain import audit
 from backoffice.domain import vocabularies as vocab
 from backoffice.models import Programme, Site, User, YoungPerson, utcnow
 
@@ -252,6 +253,10 @@ def seed_demo(session: Session, youths: int, seed: int = 2026) -> dict[str, int]
         if len(rows) >= BATCH:
             flush()
     flush()
+    if added:  # Core INSERTs bypass the session listeners: one audit event for the batch
+        audit.record_bulk_insert(
+            session, "young_person", added, f"seed-demo: {programmes_added} programmes"
+        )
     if connection.dialect.name == "postgresql":  # explicit ids: move the sequence past them
         connection.execute(
             sa.text(

@@ -337,3 +337,15 @@ def test_page_size_choice(client, admin):
     assert "Jeune24" not in client.get("/admin/youngperson/").get_data(as_text=True)
     body = client.get("/admin/youngperson/?page_size=50").get_data(as_text=True)
     assert "Jeune24" in body
+
+
+def test_bulk_delete_of_selected_rows(client, admin):
+    first, second, kept = make_partner(), make_partner(), make_partner(name="Gardé")
+    response = client.post(
+        "/admin/partner/action/",
+        data={"action": "delete", "rowid": [str(first.id), str(second.id), "pas-un-id"]},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert [p.name for p in db.session.scalars(sa.select(Partner))] == ["Gardé"]
+    assert kept.id

@@ -70,20 +70,47 @@ def _snapshot(obj) -> dict:
     return values
 
 
-def _updates(obj) -> dict:
+def _stored_values(session: Session, obj, keys: list[str]) -> dict:
+    """The values still in the database, for attributes set while unloaded (expired objects)."""
+    mapper = sa.inspect(obj).mapper
+    table = mapper.local_table
+    pk = mapper.primary_key_from_instance(obj)
+    row = (
+        session.connection()
+        .execute(
+            sa.select(*[table.c[mapper.get_property(k).columns[0].key] for k in keys]).where(
+                *[column == value for column, value in zip(mapper.primary_key, pk, strict=True)]
+            )
+        )
+        .first()
+    )
+    return dict(zip(keys, row, strict=True)) if row is not None else {}
+
+
+def _updates(session: Session, obj) -> dict:
     """``{field: [old, new]}`` for each column (and many-to-many collection) that changed."""
     changes = {}
     mapper = sa.inspect(obj).mapper
+    unknown_old = []
     for column in mapper.column_attrs:
         if column.key in SILENT_COLUMNS:
             continue
         history = attributes.get_history(obj, column.key)
         if not history.has_changes():
             continue
+        if not history.deleted and not history.unchanged:
+            unknown_old.append(column.key)  # set on an expired object: old value not loaded
         old = history.deleted[0] if history.deleted else None
         new = history.added[0] if history.added else None
-        if old != new:
-            changes[column.key] = [_shown(column.key, old), _shown(column.key, new)]
+        changes[column.key] = [old, new]
+    if unknown_old:
+        for key, value in _stored_values(session, obj, unknown_old).items():
+            changes[key][0] = value
+    changes = {
+        key: [_shown(key, old), _shown(key, new)]
+        for key, (old, new) in changes.items()
+        if old != new
+    }
     for relation in mapper.relationships:
         if relation.secondary is None:
             continue
@@ -99,7 +126,7 @@ def _before_flush(session: Session, flush_context, instances) -> None:
     pending = session.info.setdefault(PENDING_KEY, [])
     for obj in session.dirty:
         if _audited(obj) and session.is_modified(obj):
-            changes = _updates(obj)
+            changes = _updates(session, obj)
             if changes:
                 version = getattr(obj, "version", None)
                 pending.append(("update", obj, changes, (version or 0) + 1 if version else None))
@@ -124,13 +151,22 @@ def _after_flush(session: Session, flush_context) -> None:
             "actor_label": label,
             "action": action,
             "entity": obj.__tablename__,
-            "entity_id": sa.inspect(obj).identity[0] if sa.inspect(obj).identity else None,
+            "entity_id": sa.inspect(obj).mapper.primary_key_from_instance(obj)[0],
             "record_version": version,
             "changes": changes,
+            **_parent(obj),
         }
         for action, obj, changes, version in pending
     ]
     session.connection().execute(sa.insert(AuditEvent.__table__), rows)
+
+
+def _parent(obj) -> dict:
+    """Records attached to a young person are filed under their young person too."""
+    young_person_id = getattr(obj, "young_person_id", None)
+    if young_person_id is None:
+        return {"parent_entity": None, "parent_id": None}
+    return {"parent_entity": "young_person", "parent_id": young_person_id}
 
 
 def _after_rollback(session: Session, previous_transaction) -> None:
@@ -169,10 +205,15 @@ def install() -> None:
 
 
 def history_of(session: Session, entity: str, entity_id: int, limit: int = 200):
-    """The events of one record, newest first."""
+    """The events of one record and of the records filed under it, newest first."""
     return session.scalars(
         sa.select(AuditEvent)
-        .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
+        .where(
+            sa.or_(
+                sa.and_(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id),
+                sa.and_(AuditEvent.parent_entity == entity, AuditEvent.parent_id == entity_id),
+            )
+        )
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .limit(limit)
     ).all()

@@ -23,6 +23,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.model import typefmt
@@ -334,6 +336,22 @@ class BackofficeModelView(ModelView):
             _stringify_errors(form)
         return valid
 
+    @action(
+        "delete",
+        admin_lazy_gettext("Delete"),
+        admin_lazy_gettext("Are you sure you want to delete selected records?"),
+    )
+    def action_delete(self, ids):
+        """Flask-Admin's bulk delete, with the ids parsed first: it passes the strings of the
+        form to PostgreSQL, which refuses ``integer IN (varchar)`` and aborts the transaction."""
+        numbers = []
+        for value in ids:
+            try:
+                numbers.append(int(value))
+            except (TypeError, ValueError):
+                continue
+        return super().action_delete(tuple(numbers))
+
     # --- no lost updates ---------------------------------------------------------------------
 
     def scaffold_form(self):
@@ -376,6 +394,9 @@ class BackofficeModelView(ModelView):
     def history_of(self, model):
         """The audit events of ``model``, newest first (for the details page's *Historique*)."""
         return audit.history_of(db.session, model.__tablename__, model.id)
+
+    def entity_label(self, entity: str) -> str:
+        return str(FIELD_LABELS.get(entity, entity))
 
     def field_label(self, name: str) -> str:
         return str(self.column_labels.get(name, name))

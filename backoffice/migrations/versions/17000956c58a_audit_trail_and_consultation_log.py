@@ -1,8 +1,8 @@
 """audit trail and consultation log
 
-Revision ID: 9dd51af0bf3e
+Revision ID: 17000956c58a
 Revises: dc66fcb41bc1
-Create Date: 2026-11-27 12:02:14.757146
+Create Date: 2026-11-27 12:10:13.273901
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '9dd51af0bf3e'
+revision = '17000956c58a'
 down_revision = 'dc66fcb41bc1'
 branch_labels = None
 depends_on = None
@@ -27,6 +27,8 @@ def upgrade():
     sa.Column('entity', sa.String(length=40), nullable=False),
     sa.Column('entity_id', sa.Integer(), nullable=True),
     sa.Column('record_version', sa.Integer(), nullable=True),
+    sa.Column('parent_entity', sa.String(length=40), nullable=True),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.Column('changes', sa.JSON(), nullable=False),
     sa.CheckConstraint("action IN ('insert', 'update', 'delete', 'bulk_insert')", name=op.f('ck_audit_event_action_in_list')),
     sa.ForeignKeyConstraint(['actor_id'], ['user_account.id'], name=op.f('fk_audit_event_actor_id_user_account'), ondelete='SET NULL'),
@@ -36,6 +38,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_audit_event_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_entity'), ['entity'], unique=False)
+        batch_op.create_index('ix_audit_event_parent', ['parent_entity', 'parent_id'], unique=False)
         batch_op.create_index('ix_audit_event_record', ['entity', 'entity_id'], unique=False)
 
     op.create_table('consultation',
@@ -63,6 +66,7 @@ def downgrade():
     op.drop_table('consultation')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_event_record')
+        batch_op.drop_index('ix_audit_event_parent')
         batch_op.drop_index(batch_op.f('ix_audit_event_entity'))
         batch_op.drop_index(batch_op.f('ix_audit_event_at'))
         batch_op.drop_index(batch_op.f('ix_audit_event_actor_id'))
