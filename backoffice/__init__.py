@@ -22,7 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Create the app: configuration, extensions, admin screens, sign-in and CLI commands."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(Config)
-    app.config.setdefault("APP_NAME", "Mission locale — back-office")
+    app.config.setdefault("APP_NAME", "Mission locale")
     if config:
         app.config.update(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
