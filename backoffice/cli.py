@@ -16,7 +16,7 @@ from .models import Site, User
 
 def init_app(app) -> None:
     """Register the commands on ``app``; their writes are audited as ``cli:<command>``."""
-    for command in (create_user, seed_catalogue, seed_demo, demo_bootstrap):
+    for command in (create_user, seed_catalogue, seed_demo, demo_bootstrap, import_csv, export_csv):
         app.cli.add_command(command)
 
 
@@ -120,3 +120,73 @@ def demo_bootstrap(youths, url):
     for account in DEMO_ACCOUNTS:
         click.echo(f"  {vocab.ROLES.label(account.role):<26} {account.email}  /  {DEMO_PASSWORD}")
     click.echo("")
+
+
+ENTITY_CHOICE = click.Choice(["partners", "aids", "youths", "counsellors", "sites", "diagnosis"])
+
+
+@click.command("import-csv")
+@click.argument("entity", type=ENTITY_CHOICE)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check and count, write nothing.")
+@click.option("--valid-only", is_flag=True, help="Write the valid rows, skip the invalid ones.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the counts.")
+def import_csv(entity, file, dry_run, valid_only, as_json):
+    """Import a CSV or .xlsx file; exit code 1 when the file is refused."""
+    import json
+    from pathlib import Path
+
+    from .domain.csvio import log_import, run_import, spec_for
+
+    act_as("import-csv")
+    path = Path(file)
+    report = run_import(
+        db.session,
+        spec_for(entity),
+        path.read_bytes(),
+        path.name,
+        commit=not dry_run,
+        valid_only=valid_only,
+        max_bytes=current_app.config["IMPORT_MAX_BYTES"],
+    )
+    mode = "dry_run" if dry_run else ("valid_only" if valid_only else "commit")
+    log_import(db.session, report, user_id=None, mode=mode)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        click.echo(
+            f"{report.created} créé(s), {report.updated} modifié(s), {report.unchanged} "
+            f"inchangé(s), {report.skipped} ignoré(s), {len(report.errors)} erreur(s)."
+        )
+        for error in report.errors[:50]:
+            column = f" [{error.column}]" if error.column else ""
+            click.echo(f"  ligne {error.line}{column} : {error.message}", err=True)
+        if report.refused:
+            click.echo("Fichier refusé : rien n'a été écrit.", err=True)
+    if report.refused:
+        raise SystemExit(1)
+
+
+@click.command("export-csv")
+@click.argument("entity", type=ENTITY_CHOICE)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    help="File to write (default: standard output).",
+)
+def export_csv(entity, output):
+    """Export every record of ENTITY as CSV (UTF-8 with BOM, semicolons), re-importable as is."""
+    from .domain.csvio import csv_stream, export_cells, spec_for
+
+    spec = spec_for(entity)
+    fields = spec.fields(db.session)
+    query = db.session.query(spec.model).order_by(spec.model.id)
+    chunks = csv_stream(fields, export_cells(spec, fields, query))
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+    else:
+        for chunk in chunks:
+            click.echo(chunk, nl=False)

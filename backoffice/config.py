@@ -49,3 +49,6 @@ class Config:
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
     PAGE_SIZE = 20
+    IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024))
+    # Uploads a little above the import limit reach the importer, which says so in French.
+    MAX_CONTENT_LENGTH = IMPORT_MAX_BYTES + 1024 * 1024

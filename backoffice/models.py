@@ -413,6 +413,36 @@ class Consultation(db.Model):
         return f"{self.user} {self.at:%d/%m/%Y %H:%M}"
 
 
+class ImportRun(db.Model):
+    """One import: who, when, which file, and what it did (or would have done)."""
+
+    __tablename__ = "import_run"
+    __table_args__ = (
+        sa.CheckConstraint("mode IN ('dry_run', 'commit', 'valid_only')", name="mode_in_list"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    actor_label: Mapped[str] = mapped_column(sa.String(120))
+    entity: Mapped[str] = mapped_column(sa.String(20), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    mode: Mapped[str] = mapped_column(sa.String(12))
+    written: Mapped[bool] = mapped_column(default=False)
+    created: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[int] = mapped_column(default=0)
+
+    user: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.filename} {self.at:%d/%m/%Y %H:%M}"
+
+
 # The counsellors' screen shows each caseload beside the name, sortable, in the list query itself.
 User.caseload_count = column_property(
     sa.select(sa.func.count(YoungPerson.id))

@@ -6,6 +6,7 @@ and only adds what is missing), so ``seed-catalogue`` can run at every deploymen
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -491,7 +492,9 @@ def load_partners(session: Session) -> int:
     for index, (name, kind, theme_codes, city, postcode, contact, _aids) in enumerate(PARTNERS):
         if name in existing:
             continue
-        slug = name.lower().replace(" ", "-").replace("'", "")
+        slug = "".join(
+            ch for ch in unicodedata.normalize("NFKD", name.lower()) if ch.isalnum() or ch == " "
+        ).replace(" ", "-")
         session.add(
             Partner(
                 name=name,

@@ -147,13 +147,18 @@ def young_person_rows(count: int, counsellors: dict[int, list[int]], seed: int =
     education = vocab.EDUCATION_LEVELS.codes
     housing = vocab.HOUSING_SITUATIONS.codes
     resources = vocab.RESOURCES.codes
+    seen: set[tuple] = set()  # the natural key (name, first name, birth date) stays unique
     for _ in range(count):
         gender = rng.choice("FFMMX" if rng.random() < 0.02 else "FM")
-        first = rng.choice(pools["first_F" if gender == "F" else "first_M"])
-        last = rng.choice(pools["last"])
         rqth = rng.random() < 0.04
-        age_days = rng.randint(16 * 365 + 4, (29 if rqth else 25) * 365)
-        birth = today - dt.timedelta(days=age_days)
+        while True:
+            first = rng.choice(pools["first_F" if gender == "F" else "first_M"])
+            last = rng.choice(pools["last"])
+            age_days = rng.randint(16 * 365 + 4, (29 if rqth else 25) * 365)
+            birth = today - dt.timedelta(days=age_days)
+            if (last, first, birth) not in seen:
+                seen.add((last, first, birth))
+                break
         registered = today - dt.timedelta(days=rng.randint(0, min(age_days - 16 * 365, 3 * 365)))
         site_id = rng.choice(site_ids)
         referents = counsellors[site_id]

@@ -30,6 +30,7 @@ from .catalogue import (
     ThemeView,
 )
 from .home import HomeView
+from .imports import ImportView
 from .people import AccountView, CounsellorView, MyYoungPeopleView, SiteView, YoungPersonView
 
 REFERENCES = _l("Référentiels")
@@ -76,5 +77,6 @@ def init_app(app) -> Admin:
     admin.add_view(
         ThemeView(Theme, db, name=_l("Thématiques"), endpoint="theme", category=REFERENCES)
     )
+    admin.add_view(ImportView(name=_l("Imports"), endpoint="imports", url="/admin/import"))
     admin.add_view(AuditEventView(AuditEvent, db, name=_l("Journal"), endpoint="audit"))
     return admin

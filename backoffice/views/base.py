@@ -23,6 +23,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
@@ -226,6 +227,34 @@ class BackofficeModelView(ModelView):
             key, items = fresh.non_lazy()
             results[key] = items
         return results
+
+    # --- export through the CSV engine -----------------------------------------------------------
+
+    #: The import/export declaration behind this screen (domain/csvio/entities.py), if any: its
+    #: export is then the same file the import reads back, streamed, in CSV or .xlsx.
+    csv_entity: str | None = None
+
+    @expose("/export/<export_type>/")
+    def export(self, export_type):
+        if self.csv_entity is None:
+            return super().export(export_type)
+        if export_type not in ("csv", "xlsx"):
+            abort(404)
+        from .imports import stream_export
+
+        view_args = self._get_list_extra_args()
+        sort = self._get_column_by_idx(view_args.sort)
+        _count, query = self.get_list(
+            0,
+            sort[0] if sort else None,
+            view_args.sort_desc,
+            view_args.search,
+            view_args.filters,
+            execute=False,
+            page_size=0,
+        )
+        name = f"{self.csv_entity}-{dt.date.today():%Y-%m-%d}"
+        return stream_export(self, self.csv_entity, query, export_type, name)
 
     # --- permissions -------------------------------------------------------------------------
 

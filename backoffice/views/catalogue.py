@@ -43,6 +43,9 @@ def _website_cell(view, context, model, name):
 class PartnerView(BackofficeModelView):
     """Partenaires: who the mission locale refers young people to."""
 
+    csv_entity = "partners"
+    export_types = ["csv", "xlsx"]
+
     column_list = ["name", "kind", "themes", "city", "phone", "email", "active"]
     column_sortable_list = ["name", "kind", "city", "active"]
     column_default_sort = "name"
@@ -101,6 +104,9 @@ class PartnerView(BackofficeModelView):
 
 class AidTypeView(BackofficeModelView):
     """Catalogue des aides: what the mission locale can grant or mobilise, with its budget."""
+
+    csv_entity = "aids"
+    export_types = ["csv", "xlsx"]
 
     column_list = [
         "code",
@@ -194,6 +200,8 @@ class DiagnosisDomainView(ReferenceView):
 
 
 class DiagnosisSituationView(ReferenceView):
+    csv_entity = "diagnosis"
+    export_types = ["csv", "xlsx"]
     column_list = ["domain", "position", "label"]
     column_sortable_list = [("domain", "domain.position"), "position", "label"]
     column_default_sort = [("domain.position", False), ("position", False)]

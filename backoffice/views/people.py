@@ -119,6 +119,9 @@ def _programme_cell(view, context, model, name):
 class YoungPersonView(BackofficeModelView):
     """Jeunes: the files of the young people, searchable by name, e-mail, phone and city."""
 
+    csv_entity = "youths"
+    export_types = ["csv", "xlsx"]
+
     permissions = {
         "list": ALL_ROLES,
         "details": ALL_ROLES,
@@ -440,6 +443,9 @@ class CounsellorView(BackofficeModelView):
 class AccountView(BackofficeModelView):
     """Comptes: every staff account, its role and site; admins set or reset passwords here."""
 
+    csv_entity = "counsellors"
+    export_types = ["csv", "xlsx"]
+
     permissions = {op: ADMIN for op in ("list", "details", "create", "edit", "delete", "export")}
     column_list = ["full_name", "email", "role", "site", "active", "locale"]
     column_sortable_list = ["full_name", "email", "role", ("site", "site.name"), "active"]
@@ -488,6 +494,9 @@ class AccountView(BackofficeModelView):
 
 class SiteView(BackofficeModelView):
     """Sites: the local offices (antennes) of the mission locale."""
+
+    csv_entity = "sites"
+    export_types = ["csv", "xlsx"]
 
     column_list = ["name", "address", "postcode", "city"]
     column_default_sort = "name"

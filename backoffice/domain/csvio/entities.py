@@ -1,0 +1,444 @@
+"""One declaration per importable entity: columns, French headers, natural key, parsers, checks.
+
+Natural keys: site = name; account = e-mail; aid type = code; partner = SIRET when present, else
+name + postcode; young person = last name + first name + birth date; diagnosis situation =
+domain + label.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ... import models as m
+from .. import vocabularies as vocab
+from .cells import (
+    CellError,
+    choice_parser,
+    code_parser,
+    fold,
+    format_value,
+    parse_bool,
+    parse_date,
+    parse_decimal,
+    parse_email,
+    parse_int,
+    parse_phone,
+    parse_postcode,
+    parse_siret,
+    text_parser,
+)
+from .engine import EntitySpec, Field
+
+
+def _label_of(vocabulary: vocab.Vocabulary):
+    return lambda code: vocabulary.label(code) if code is not None else ""
+
+
+def _choice(attr, header, vocabulary, required=False, **kw) -> Field:
+    return Field(
+        attr,
+        header,
+        choice_parser(vocabulary),
+        required=required,
+        display=_label_of(vocabulary),
+        **kw,
+    )
+
+
+def _bool(attr, header, **kw) -> Field:
+    return Field(attr, header, parse_bool, empty=False, **kw)
+
+
+def _reference(lookup: dict[str, int], names: dict[int, str], what: str):
+    def parse(text: str) -> int:
+        found = lookup.get(fold(text))
+        if found is None:
+            raise CellError(f"{what} « {text} » inconnu·e.")
+        return found
+
+    return parse, (lambda value: names.get(value, "") if value is not None else "")
+
+
+class SiteSpec(EntitySpec):
+    name, label, model, key_label = "sites", "Sites", m.Site, "nom"
+
+    def fields(self, session):
+        return [
+            Field("name", "Nom", text_parser(120), required=True, in_key=True),
+            Field("address", "Adresse", text_parser(200)),
+            Field("postcode", "Code postal", parse_postcode),
+            Field("city", "Ville", text_parser(120)),
+        ]
+
+    def key(self, values):
+        return (fold(values["name"]),)
+
+    def existing_keys(self, session):
+        return {(fold(name),): i for i, name in session.execute(sa.select(m.Site.id, m.Site.name))}
+
+
+class CounsellorSpec(EntitySpec):
+    """Staff accounts, without passwords: an admin sets them (or a reset link, later)."""
+
+    name, label, model, key_label = "counsellors", "Comptes", m.User, "e-mail"
+
+    def fields(self, session):
+        sites = dict(session.execute(sa.select(m.Site.id, m.Site.name)).all())
+        parse_site, show_site = _reference({fold(n): i for i, n in sites.items()}, sites, "Antenne")
+        return [
+            Field("email", "E-mail", parse_email, required=True, in_key=True),
+            Field("full_name", "Nom complet", text_parser(120), required=True),
+            Field("phone", "Téléphone", parse_phone),
+            _choice("role", "Rôle", vocab.ROLES, required=True),
+            Field("site_id", "Antenne", parse_site, display=show_site, aliases=("site",)),
+            _bool("active", "Actif"),
+        ]
+
+    def key(self, values):
+        return (values["email"],)
+
+    def existing_keys(self, session):
+        return {
+            (email.lower(),): i for i, email in session.execute(sa.select(m.User.id, m.User.email))
+        }
+
+    def defaults(self):
+        return {"active": True, "password_hash": None, "locale": None}
+
+
+class AidTypeSpec(EntitySpec):
+    name, label, model, key_label = "aids", "Catalogue des aides", m.AidType, "code"
+
+    def fields(self, session):
+        partners = dict(session.execute(sa.select(m.Partner.id, m.Partner.name)).all())
+        parse_partner, show_partner = _reference(
+            {fold(n): i for i, n in partners.items()}, partners, "Partenaire"
+        )
+        return [
+            Field("code", "Code", code_parser(), required=True, in_key=True),
+            Field("name", "Nom", text_parser(200), required=True),
+            _choice("category", "Catégorie", vocab.AID_CATEGORIES, required=True),
+            Field("description", "Description", text_parser(5000)),
+            _choice("unit", "Unité", vocab.AID_UNITS, required=True),
+            Field("default_amount", "Montant par défaut", parse_decimal),
+            Field("yearly_budget", "Enveloppe annuelle", parse_decimal),
+            Field("ceiling_per_youth", "Plafond par jeune et par an", parse_decimal),
+            Field("partner_id", "Partenaire", parse_partner, display=show_partner),
+            _bool("active", "Active", aliases=("actif",)),
+        ]
+
+    def key(self, values):
+        return (values["code"],)
+
+    def existing_keys(self, session):
+        return {(code,): i for i, code in session.execute(sa.select(m.AidType.id, m.AidType.code))}
+
+
+class PartnerSpec(EntitySpec):
+    name, label, model, key_label = (
+        "partners",
+        "Partenaires",
+        m.Partner,
+        "SIRET ou nom + code postal",
+    )
+
+    def fields(self, session):
+        themes = dict(session.execute(sa.select(m.Theme.id, m.Theme.name)).all())
+        by_name = {fold(n): n for n in themes.values()}
+        by_name.update(
+            {fold(c): themes[i] for i, c in session.execute(sa.select(m.Theme.id, m.Theme.code))}
+        )
+        self._theme_ids = {n: i for i, n in themes.items()}
+        self._themes_of: dict[int, list[str]] = {}
+        for partner_id, theme_id in session.execute(sa.select(m.partner_theme)):
+            self._themes_of.setdefault(partner_id, []).append(themes[theme_id])
+
+        def parse_themes(text: str) -> frozenset:
+            # Names are comma-separated, and one name has commas of its own ("Loisir, sport,
+            # culture"): take the longest run of parts that names a theme.
+            parts = [p for p in text.replace(";", ",").split(",")]
+            names, start = set(), 0
+            while start < len(parts):
+                if not parts[start].strip():
+                    start += 1
+                    continue
+                for end in range(len(parts), start, -1):
+                    name = by_name.get(fold(",".join(parts[start:end])))
+                    if name is not None:
+                        names.add(name)
+                        start = end
+                        break
+                else:
+                    raise CellError(
+                        f"Thématique « {parts[start].strip()} » inconnue "
+                        f"({' ; '.join(sorted(themes.values()))})."
+                    )
+            return frozenset(names)
+
+        return [
+            Field("name", "Nom", text_parser(200), required=True, in_key=True),
+            _choice("kind", "Type", vocab.PARTNER_KINDS, required=True),
+            Field(
+                "themes",
+                "Thématiques",
+                parse_themes,
+                empty=frozenset(),
+                display=lambda v: ", ".join(sorted(v or ())),
+            ),
+            Field("contact_name", "Personne à contacter", text_parser(120)),
+            Field("email", "E-mail", parse_email),
+            Field("phone", "Téléphone", parse_phone),
+            Field("address", "Adresse", text_parser(200)),
+            Field("postcode", "Code postal", parse_postcode, in_key=True),
+            Field("city", "Ville", text_parser(120)),
+            Field("siret", "SIRET", parse_siret, in_key=True),
+            Field("website", "Site web", text_parser(255)),
+            _bool("active", "Actif"),
+            Field("notes", "Notes", text_parser(5000)),
+        ]
+
+    def key(self, values):
+        if values.get("siret"):
+            return ("siret", values["siret"])
+        return ("name", fold(values["name"]), values.get("postcode") or "")
+
+    def existing_keys(self, session):
+        keys = {}
+        for i, name, postcode, siret in session.execute(
+            sa.select(m.Partner.id, m.Partner.name, m.Partner.postcode, m.Partner.siret)
+        ):
+            keys[("name", fold(name), postcode or "")] = i
+            if siret:
+                keys[("siret", siret)] = i
+        return keys
+
+    def current_extra(self, session, ids):
+        return {i: {"themes": frozenset(self._themes_of.get(i, ()))} for i in ids}
+
+    def write_extra(self, session, record_id, values, created):
+        if "themes" not in values:
+            return
+        connection = session.connection()
+        if not created:
+            connection.execute(
+                sa.delete(m.partner_theme).where(m.partner_theme.c.partner_id == record_id)
+            )
+        rows = [{"partner_id": record_id, "theme_id": self._theme_ids[n]} for n in values["themes"]]
+        if rows:
+            connection.execute(sa.insert(m.partner_theme), rows)
+
+    def virtual_value(self, attr, record_id):
+        return frozenset(self._themes_of.get(record_id, ()))
+
+
+class YoungPersonSpec(EntitySpec):
+    name, label, model = "youths", "Jeunes", m.YoungPerson
+    key_label = "nom + prénom + date de naissance"
+
+    def fields(self, session):
+        sites = dict(session.execute(sa.select(m.Site.id, m.Site.name)).all())
+        parse_site, show_site = _reference({fold(n): i for i, n in sites.items()}, sites, "Antenne")
+        counsellors = dict(
+            session.execute(
+                sa.select(m.User.id, m.User.email).where(m.User.role == "counsellor")
+            ).all()
+        )
+        parse_referent, show_referent = _reference(
+            {e.lower(): i for i, e in counsellors.items()}, counsellors, "Conseiller·ère"
+        )
+        return [
+            Field("last_name", "Nom", text_parser(100), required=True, in_key=True),
+            Field("first_name", "Prénom", text_parser(100), required=True, in_key=True),
+            Field("birth_date", "Date de naissance", parse_date, required=True, in_key=True),
+            _choice("gender", "Genre", vocab.GENDERS),
+            Field("email", "E-mail", parse_email),
+            Field("phone", "Téléphone", parse_phone),
+            Field("address", "Adresse", text_parser(200)),
+            Field("postcode", "Code postal", parse_postcode),
+            Field("city", "Ville", text_parser(120)),
+            Field("registration_date", "Date d'inscription", parse_date),
+            Field("site_id", "Antenne", parse_site, required=True, display=show_site),
+            Field(
+                "referent_id",
+                "Référent (e-mail)",
+                parse_referent,
+                display=show_referent,
+                aliases=("référent", "conseiller référent"),
+            ),
+            _choice("status", "Statut", vocab.YOUTH_STATUSES),
+            _choice("exit_reason", "Motif de sortie", vocab.EXIT_REASONS),
+            Field("exit_date", "Date de sortie", parse_date),
+            _choice("education_level", "Niveau de formation", vocab.EDUCATION_LEVELS),
+            _bool("rqth", "RQTH"),
+            _bool("qpv_resident", "Résident QPV"),
+            _bool("driving_licence", "Permis B"),
+            _bool("has_vehicle", "Véhiculé"),
+            _choice("housing_situation", "Logement", vocab.HOUSING_SITUATIONS),
+            _choice("resources", "Ressources", vocab.RESOURCES),
+            Field("rgpd_consent_date", "Consentement RGPD", parse_date),
+        ]
+
+    def key(self, values):
+        return (fold(values["last_name"]), fold(values["first_name"]), values["birth_date"])
+
+    def existing_keys(self, session):
+        stmt = sa.select(
+            m.YoungPerson.id,
+            m.YoungPerson.last_name,
+            m.YoungPerson.first_name,
+            m.YoungPerson.birth_date,
+        )
+        if self.only_site_id is not None:  # other sites' young people do not exist here
+            stmt = stmt.where(m.YoungPerson.site_id == self.only_site_id)
+        return {
+            (fold(last), fold(first), birth): i for i, last, first, birth in session.execute(stmt)
+        }
+
+    def check(self, values, present):
+        problems = []
+        if self.only_site_id is not None and values.get("site_id") != self.only_site_id:
+            problems.append(("Antenne", "Vous ne pouvez importer que des jeunes de votre antenne."))
+        if values.get("status") == "exited" and not values.get("exit_date"):
+            problems.append(("Date de sortie", "Obligatoire quand le statut est « Sorti »."))
+        if "status" in present and values.get("status") is None:
+            values["status"] = "active"
+        return problems
+
+    def defaults(self):
+        import datetime as dt
+
+        return {
+            "status": "active",
+            "registration_date": dt.date.today(),
+            "rqth": False,
+            "qpv_resident": False,
+            "driving_licence": False,
+            "has_vehicle": False,
+        }
+
+
+class DiagnosisSpec(EntitySpec):
+    """Checklist situations of the diagnosis, one line each, under their domain's code."""
+
+    name, label, model = "diagnosis", "Situations du diagnostic", m.DiagnosisSituation
+    key_label = "domaine + situation"
+
+    def fields(self, session):
+        domains = dict(
+            session.execute(sa.select(m.DiagnosisDomain.id, m.DiagnosisDomain.name)).all()
+        )
+        lookup = {fold(n): i for i, n in domains.items()}
+        lookup.update(
+            {
+                fold(c): i
+                for i, c in session.execute(sa.select(m.DiagnosisDomain.id, m.DiagnosisDomain.code))
+            }
+        )
+        parse_domain, show_domain = _reference(lookup, domains, "Domaine")
+        return [
+            Field(
+                "domain_id",
+                "Domaine",
+                parse_domain,
+                required=True,
+                display=show_domain,
+                in_key=True,
+            ),
+            Field("label", "Situation", text_parser(200), required=True, in_key=True),
+            Field("position", "Ordre", parse_int, empty=0),
+        ]
+
+    def key(self, values):
+        return (values["domain_id"], fold(values["label"]))
+
+    def existing_keys(self, session):
+        return {
+            (d, fold(label)): i
+            for i, d, label in session.execute(
+                sa.select(
+                    m.DiagnosisSituation.id,
+                    m.DiagnosisSituation.domain_id,
+                    m.DiagnosisSituation.label,
+                )
+            )
+        }
+
+
+ENTITIES: dict[str, type[EntitySpec]] = {
+    spec.name: spec
+    for spec in (PartnerSpec, AidTypeSpec, YoungPersonSpec, CounsellorSpec, SiteSpec, DiagnosisSpec)
+}
+
+
+def spec_for(name: str) -> EntitySpec:
+    """A fresh declaration for one import or export (it caches look-ups for that run only)."""
+    return ENTITIES[name]()
+
+
+#: One example row per entity, for the downloadable templates.
+EXAMPLES = {
+    "sites": ["Antenne Nord", "3 rue des Lilas", "69009", "Lyon"],
+    "counsellors": [
+        "prenom.nom@ma-mission-locale.fr",
+        "Prénom Nom",
+        "04 72 00 00 00",
+        "Conseiller·ère",
+        "Antenne Nord",
+        "oui",
+    ],
+    "aids": [
+        "TICKETS-BUS",
+        "Tickets de bus",
+        "Tickets de transport",
+        "",
+        "ticket",
+        "1,60",
+        "5 000,00",
+        "40",
+        "",
+        "oui",
+    ],
+    "partners": [
+        "Centre de formation Avenir",
+        "Organisme de formation",
+        "Formation, Emploi",
+        "Mme Durand",
+        "contact@avenir.example.org",
+        "04 78 00 00 00",
+        "10 rue de la Gare",
+        "69003",
+        "Lyon",
+        "73282932000074",
+        "https://avenir.example.org",
+        "oui",
+        "",
+    ],
+    "youths": [
+        "Martin",
+        "Léa",
+        "14/03/2006",
+        "Femme",
+        "lea.martin@example.fr",
+        "06 12 34 56 78",
+        "5 rue Victor Hugo",
+        "69003",
+        "Lyon",
+        "02/09/2025",
+        "Antenne Nord",
+        "prenom.nom@ma-mission-locale.fr",
+        "En accompagnement",
+        "",
+        "",
+        "Niveau 4 (baccalauréat)",
+        "non",
+        "oui",
+        "non",
+        "non",
+        "Hébergé au domicile parental",
+        "Aucune ressource",
+        "02/09/2025",
+    ],
+    "diagnosis": ["Logement", "Hébergé chez un tiers", "2"],
+}
+
+__all__ = ["ENTITIES", "EXAMPLES", "format_value", "spec_for"]
