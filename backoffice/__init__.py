@@ -107,6 +107,9 @@ def _register_template_helpers(app: Flask) -> None:
         else:
             audit.set_actor(db.session, None, "anonyme")
 
+    app.jinja_env.filters["localdate_only"] = lambda value: (
+        value.strftime("%d/%m/%Y") if value else ""
+    )
     app.jinja_env.filters["localdatetime"] = lambda value: (
         format_datetime(value, "dd/MM/yyyy HH:mm") if value else ""
     )

@@ -355,6 +355,186 @@ class DiagnosisSituation(Timestamped, db.Model):
         return self.label
 
 
+class Interview(Timestamped, db.Model):
+    """An individual interview (*entretien*): diagnosis, discussion, programming."""
+
+    __tablename__ = "interview"
+    __table_args__ = (
+        in_list("channel", vocab.INTERVIEW_CHANNELS),
+        in_list("kind", vocab.INTERVIEW_KINDS),
+        in_list("attendance", vocab.ATTENDANCE),
+        in_list("status", vocab.INTERVIEW_STATUSES),
+        in_list("autonomy_level", vocab.AUTONOMY_LEVELS),
+        sa.CheckConstraint(
+            "duration_minutes IS NULL OR duration_minutes BETWEEN 1 AND 600", name="duration_range"
+        ),
+        sa.Index("ix_interview_youth_date", "young_person_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    young_person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("young_person.id", ondelete="CASCADE")
+    )
+    counsellor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    starts_at: Mapped[dt.datetime] = mapped_column(index=True)
+    duration_minutes: Mapped[int | None]
+    channel: Mapped[str] = mapped_column(sa.String(16), default="appointment")
+    kind: Mapped[str] = mapped_column(sa.String(20), default="follow_up")
+    attendance: Mapped[str] = mapped_column(sa.String(20), default="present")
+    status: Mapped[str] = mapped_column(sa.String(10), default="draft", index=True)
+    step: Mapped[int] = mapped_column(default=1)  # the furthest step reached, to resume there
+    public_summary: Mapped[str | None] = mapped_column(sa.Text)
+    private_notes: Mapped[str | None] = mapped_column(sa.Text)
+    autonomy_level: Mapped[str | None] = mapped_column(sa.String(1))
+    next_appointment: Mapped[dt.datetime | None] = mapped_column(index=True)
+    no_outcome_reason: Mapped[str | None] = mapped_column(sa.Text)
+    completed_at: Mapped[dt.datetime | None]
+
+    young_person: Mapped[YoungPerson] = relationship()
+    counsellor: Mapped[User | None] = relationship()
+    diagnosis: Mapped[list[DiagnosisEntry]] = relationship(
+        back_populates="interview", cascade="all, delete-orphan", passive_deletes=True
+    )
+    proposals: Mapped[list[Proposal]] = relationship(
+        back_populates="interview",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Proposal.id",
+    )
+
+    def __str__(self) -> str:
+        return f"Entretien du {self.starts_at:%d/%m/%Y}"
+
+
+class DiagnosisEntry(Timestamped, db.Model):
+    """One domain of the shared diagnosis at one interview."""
+
+    __tablename__ = "diagnosis_entry"
+    __table_args__ = (
+        in_list("assessment", vocab.ASSESSMENTS),
+        sa.UniqueConstraint("interview_id", "domain_id", name="uq_diagnosis_entry_domain"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(sa.ForeignKey("interview.id", ondelete="CASCADE"))
+    young_person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("young_person.id", ondelete="CASCADE"), index=True
+    )
+    domain_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("diagnosis_domain.id", ondelete="RESTRICT"), index=True
+    )
+    situations: Mapped[list] = mapped_column(sa.JSON, default=list)  # situation labels ticked
+    young_person_words: Mapped[str | None] = mapped_column(sa.Text)
+    assessment: Mapped[str] = mapped_column(sa.String(16), default="no_need")
+
+    interview: Mapped[Interview] = relationship(back_populates="diagnosis")
+    domain: Mapped[DiagnosisDomain] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.domain} : {vocab.ASSESSMENTS.label(self.assessment)}"
+
+
+class Objective(Timestamped, db.Model):
+    """An objective, in the young person's own words, agreed at an interview."""
+
+    __tablename__ = "objective"
+    __table_args__ = (in_list("status", vocab.OBJECTIVE_STATUSES),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    young_person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("young_person.id", ondelete="CASCADE"), index=True
+    )
+    domain_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("diagnosis_domain.id", ondelete="SET NULL")
+    )
+    statement: Mapped[str] = mapped_column(sa.Text)  # the young person's words
+    counsellor_suggestion: Mapped[str | None] = mapped_column(sa.Text)
+    agreed_at_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("interview.id", ondelete="SET NULL")
+    )
+    target_date: Mapped[dt.date | None]
+    status: Mapped[str] = mapped_column(sa.String(10), default="open", index=True)
+
+    domain: Mapped[DiagnosisDomain | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.statement
+
+
+class Action(Timestamped, db.Model):
+    """Work to do between two interviews, by the young person, the counsellor or a partner."""
+
+    __tablename__ = "action"
+    __table_args__ = (
+        in_list("status", vocab.ACTION_STATUSES),
+        in_list("who", vocab.PARTIES),
+        in_list("created_by", vocab.CREATORS),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    young_person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("young_person.id", ondelete="CASCADE"), index=True
+    )
+    objective_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("objective.id", ondelete="SET NULL")
+    )
+    set_at_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("interview.id", ondelete="CASCADE"), index=True
+    )
+    reviewed_at_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("interview.id", ondelete="SET NULL")
+    )
+    what: Mapped[str] = mapped_column(sa.Text)
+    who: Mapped[str] = mapped_column(sa.String(16), default="young_person")
+    created_by: Mapped[str] = mapped_column(sa.String(16), default="counsellor")
+    due_date: Mapped[dt.date | None] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(sa.String(20), default="planned", index=True)
+    outcome_note: Mapped[str | None] = mapped_column(sa.Text)
+
+    objective: Mapped[Objective | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.what
+
+
+class Proposal(Timestamped, db.Model):
+    """What an interview produced: a training, a job lead, an aid, a referral, a workshop…"""
+
+    __tablename__ = "proposal"
+    __table_args__ = (
+        in_list("kind", vocab.PROPOSAL_KINDS),
+        in_list("outcome", vocab.PROPOSAL_OUTCOMES),
+        sa.CheckConstraint(
+            "hours_per_week IS NULL OR hours_per_week BETWEEN 0 AND 60", name="hours_range"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("interview.id", ondelete="CASCADE"), index=True
+    )
+    young_person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("young_person.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    outcome: Mapped[str] = mapped_column(sa.String(16), default="prescribed")
+    description: Mapped[str] = mapped_column(sa.Text)
+    hours_per_week: Mapped[Decimal | None] = mapped_column(sa.Numeric(4, 1))
+    aid_type_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("aid_type.id", ondelete="SET NULL")
+    )
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id", ondelete="SET NULL"))
+
+    interview: Mapped[Interview] = relationship(back_populates="proposals")
+    aid_type: Mapped[AidType | None] = relationship()
+    partner: Mapped[Partner | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{vocab.PROPOSAL_KINDS.label(self.kind)} : {self.description}"
+
+
 class AuditEvent(db.Model):
     """One write on one record: who, when, what, and for updates each field's old and new value.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from backoffice.extensions import db
@@ -82,7 +84,7 @@ def _admin_urls(app):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/admin") or rule.endpoint.endswith("static"):
             continue
-        path = rule.rule.replace("<export_type>", "csv")
+        path = re.sub(r"<(?:int:)?[a-z_]+>", "1", rule.rule.replace("<export_type>", "csv"))
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             urls.append((method, path))
     return urls

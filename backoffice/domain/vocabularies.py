@@ -231,6 +231,117 @@ AID_UNITS = Vocabulary(
     ],
 )
 
+INTERVIEW_CHANNELS = Vocabulary(
+    "interview_channel",
+    [
+        ("appointment", N_("Sur rendez-vous")),
+        ("walk_in", N_("Accueil spontané")),
+        ("phone", N_("Téléphone")),
+        ("video", N_("Visio")),
+        ("outside", N_("À l'extérieur")),
+    ],
+)
+
+INTERVIEW_KINDS = Vocabulary(
+    "interview_kind",
+    [
+        ("first", N_("Premier accueil")),
+        ("follow_up", N_("Suivi")),
+        ("programme_review", N_("Bilan de programme")),
+    ],
+)
+
+ATTENDANCE = Vocabulary(
+    "attendance",
+    [
+        ("present", N_("Présent")),
+        ("absent", N_("Absent non excusé")),
+        ("cancelled_youth", N_("Annulé par le jeune")),
+        ("cancelled_structure", N_("Annulé par la structure")),
+        ("postponed", N_("Reporté")),
+    ],
+)
+
+INTERVIEW_STATUSES = Vocabulary(
+    "interview_status", [("draft", N_("Brouillon")), ("completed", N_("Validé"))]
+)
+
+ASSESSMENTS = Vocabulary(
+    "assessment",
+    [
+        ("no_need", N_("Pas de besoin")),
+        ("identified", N_("Besoin identifié")),
+        ("in_progress", N_("En cours de traitement")),
+        ("resolved", N_("Résolu")),
+    ],
+)
+
+OBJECTIVE_STATUSES = Vocabulary(
+    "objective_status",
+    [("open", N_("En cours")), ("reached", N_("Atteint")), ("abandoned", N_("Abandonné"))],
+)
+
+ACTION_STATUSES = Vocabulary(
+    "action_status",
+    [
+        ("planned", N_("En projet")),
+        ("in_progress", N_("En cours")),
+        ("waiting", N_("En attente")),
+        ("done", N_("Réalisée")),
+        ("abandoned_youth", N_("Abandonnée par le jeune")),
+        ("cancelled_structure", N_("Annulée par la structure")),
+    ],
+)
+
+PARTIES = Vocabulary(
+    "party",
+    [
+        ("young_person", N_("Le jeune")),
+        ("counsellor", N_("Le conseiller")),
+        ("partner", N_("Un partenaire")),
+    ],
+)
+
+CREATORS = Vocabulary(
+    "creator", [("young_person", N_("Le jeune")), ("counsellor", N_("Le conseiller"))]
+)
+
+PROPOSAL_KINDS = Vocabulary(
+    "proposal_kind",
+    [
+        ("training", N_("Formation")),
+        ("job", N_("Offre d'emploi / alternance")),
+        ("immersion", N_("Immersion en entreprise (PMSMP)")),
+        ("workshop", N_("Atelier (POP…)")),
+        ("financial_aid", N_("Aide financière")),
+        ("material_aid", N_("Aide matérielle (tickets de transport…)")),
+        ("referral", N_("Orientation vers un partenaire")),
+        ("programme", N_("Entrée en dispositif (CEJ, PACEA, E2C, EPIDE, service civique)")),
+        ("information", N_("Information")),
+    ],
+)
+
+PROPOSAL_OUTCOMES = Vocabulary(
+    "proposal_outcome",
+    [
+        ("prescribed", N_("Prescrit")),
+        ("done", N_("Réalisé")),
+        ("refused_youth", N_("Refus du jeune")),
+        ("refused_third", N_("Refus du tiers")),
+    ],
+)
+
+#: The four-step autonomy scale, from "doing for" to "doing alone".
+AUTONOMY_LEVELS = Vocabulary(
+    "autonomy",
+    [
+        ("1", N_("Le conseiller fait pour le jeune")),
+        ("2", N_("Le conseiller fait avec le jeune")),
+        ("3", N_("Le jeune fait, avec un soutien")),
+        ("4", N_("Le jeune fait seul")),
+    ],
+)
+
 LOCALES = Vocabulary("locale", [("fr", "Français"), ("en", "English")])
 
 ALL = {
@@ -249,6 +360,18 @@ ALL = {
         PARTNER_KINDS,
         AID_CATEGORIES,
         AID_UNITS,
+        INTERVIEW_CHANNELS,
+        INTERVIEW_KINDS,
+        ATTENDANCE,
+        INTERVIEW_STATUSES,
+        ASSESSMENTS,
+        OBJECTIVE_STATUSES,
+        ACTION_STATUSES,
+        PARTIES,
+        CREATORS,
+        PROPOSAL_KINDS,
+        PROPOSAL_OUTCOMES,
+        AUTONOMY_LEVELS,
         LOCALES,
     )
 }

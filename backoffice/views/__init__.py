@@ -31,6 +31,7 @@ from .catalogue import (
 )
 from .home import HomeView
 from .imports import ImportView
+from .interviews import InterviewView
 from .people import AccountView, CounsellorView, MyYoungPeopleView, SiteView, YoungPersonView
 
 REFERENCES = _l("Référentiels")
@@ -76,6 +77,9 @@ def init_app(app) -> Admin:
     )
     admin.add_view(
         ThemeView(Theme, db, name=_l("Thématiques"), endpoint="theme", category=REFERENCES)
+    )
+    admin.add_view(
+        InterviewView(name=_l("Entretiens"), endpoint="interviews", url="/admin/interviews")
     )
     admin.add_view(ImportView(name=_l("Imports"), endpoint="imports", url="/admin/import"))
     admin.add_view(AuditEventView(AuditEvent, db, name=_l("Journal"), endpoint="audit"))

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from flask import redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
+from ..domain import interviews as interview_rules
 from ..domain import scope
+from ..domain import vocabularies as vocab
 from ..extensions import db
-from ..models import AidType, Partner, User, YoungPerson
+from ..models import Action, AidType, Interview, Partner, User, YoungPerson
 
 
 def _count(model, *where) -> int:
@@ -45,4 +49,56 @@ class HomeView(AdminIndexView):
             "aids": _count(AidType, AidType.active),
         }
         views = {view.endpoint: view for view in self.admin._views}
-        return self.render("admin/home/index.html", figures=figures, views=views)
+        agenda = _counsellor_agenda() if current_user.role == "counsellor" else None
+        return self.render(
+            "admin/home/index.html", figures=figures, views=views, agenda=agenda, vocab=vocab
+        )
+
+
+def _counsellor_agenda() -> dict:
+    """The counsellor's day: appointments, drafts to finish, overdue actions, who is stalling."""
+    today = dt.date.today()
+    week_end = today + dt.timedelta(days=7 - today.weekday())
+    caseload = db.session.scalars(
+        sa.select(YoungPerson.id).where(
+            YoungPerson.referent_id == current_user.id, YoungPerson.status != "exited"
+        )
+    ).all()
+    appointments = db.session.execute(
+        sa.select(Interview.next_appointment, YoungPerson)
+        .join(YoungPerson, Interview.young_person_id == YoungPerson.id)
+        .where(
+            YoungPerson.referent_id == current_user.id,
+            Interview.next_appointment >= dt.datetime.combine(today, dt.time()),
+            Interview.next_appointment < dt.datetime.combine(week_end, dt.time()),
+        )
+        .order_by(Interview.next_appointment)
+    ).all()
+    drafts = db.session.scalars(
+        sa.select(Interview)
+        .where(Interview.counsellor_id == current_user.id, Interview.status == "draft")
+        .order_by(Interview.starts_at)
+    ).all()
+    overdue = db.session.execute(
+        sa.select(Action, YoungPerson)
+        .join(YoungPerson, Action.young_person_id == YoungPerson.id)
+        .where(
+            YoungPerson.referent_id == current_user.id,
+            Action.due_date < today,
+            Action.status.not_in(interview_rules.CLOSED_ACTION_STATUSES),
+        )
+        .order_by(Action.due_date)
+        .limit(50)
+    ).all()
+    flagged = interview_rules.stalled_young_people(db.session, list(caseload), today)
+    people = {
+        y.id: y
+        for y in db.session.scalars(sa.select(YoungPerson).where(YoungPerson.id.in_(list(flagged))))
+    }
+    return {
+        "today": [(when, y) for when, y in appointments if when.date() == today],
+        "week": [(when, y) for when, y in appointments if when.date() != today],
+        "drafts": drafts,
+        "overdue": overdue,
+        "flagged": [(people[i], verdict) for i, verdict in flagged.items()],
+    }

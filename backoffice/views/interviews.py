@@ -1,0 +1,571 @@
+"""The interview wizard and the young person's file: HTTP in, ``domain.interviews`` rules, pages out.
+
+Each step is saved as a draft in the database when the counsellor moves on (or back): closing the
+browser loses nothing, and the interview resumes at the furthest step reached.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..domain import interviews as rules
+from ..domain import scope
+from ..domain import vocabularies as vocab
+from ..extensions import db
+from ..models import (
+    Action,
+    AidType,
+    DiagnosisEntry,
+    Interview,
+    Objective,
+    Partner,
+    Proposal,
+    YoungPerson,
+    utcnow,
+)
+
+EDITORS = frozenset({"admin", "counsellor"})
+READERS = frozenset({"admin", "counsellor", "manager"})
+NEW_ROWS = 3
+REVIEW_CHOICES = [
+    ("done", "Fait"),
+    ("not_done", "Pas fait"),
+    ("ongoing", "Toujours en cours"),
+]
+
+
+def _young_person_or_404(young_person_id) -> YoungPerson:
+    """A young person inside the user's scope; others answer as missing."""
+    try:
+        pk = int(young_person_id)
+    except (TypeError, ValueError):
+        abort(404)
+    stmt = sa.select(YoungPerson).where(YoungPerson.id == pk)
+    clause = scope.clause_for(YoungPerson, current_user)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    youth = db.session.scalar(stmt)
+    if youth is None:
+        abort(404)
+    return youth
+
+
+def _interview_or_404(interview_id) -> Interview:
+    try:
+        pk = int(interview_id)
+    except (TypeError, ValueError):
+        abort(404)
+    interview = db.session.get(Interview, pk)
+    if interview is None:
+        abort(404)
+    _young_person_or_404(interview.young_person_id)  # the young person's scope
+    return interview
+
+
+def _date(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def _datetime(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"):
+        try:
+            return dt.datetime.strptime(text.strip(), fmt)
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def _int_or_none(text):
+    try:
+        return int(text) if text not in (None, "") else None
+    except ValueError:
+        return None
+
+
+class InterviewView(BaseView):
+    """Entretiens: the six-step wizard, its printable summary, and the young person's file."""
+
+    def is_accessible(self):
+        return current_user.is_authenticated and current_user.role in READERS
+
+    def is_visible(self):
+        return False  # reached from a young person's file or list, not from the menu
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    def _editor_only(self):
+        if current_user.role not in EDITORS:
+            abort(403)
+
+    @expose("/")
+    def index(self):
+        """Interviews start from a young person: the home page lists drafts and appointments."""
+        return redirect(url_for("admin.index"))
+
+    # --- start / resume --------------------------------------------------------------------
+
+    @expose("/new/<young_person_id>", methods=["POST"])
+    def new(self, young_person_id):
+        """Start an interview, or resume this counsellor's draft for this young person."""
+        self._editor_only()
+        youth = _young_person_or_404(young_person_id)
+        draft = db.session.scalar(
+            sa.select(Interview).where(
+                Interview.young_person_id == youth.id,
+                Interview.status == "draft",
+                Interview.counsellor_id == current_user.id,
+            )
+        )
+        if draft is None:
+            has_previous = db.session.scalar(
+                sa.select(sa.func.count(Interview.id)).where(
+                    Interview.young_person_id == youth.id, Interview.status == "completed"
+                )
+            )
+            draft = Interview(
+                young_person_id=youth.id,
+                counsellor_id=current_user.id,
+                starts_at=utcnow().replace(second=0, microsecond=0) + _paris_offset(),
+                kind="follow_up" if has_previous else "first",
+            )
+            db.session.add(draft)
+            db.session.flush()
+            draft.step = rules.first_step(db.session, draft)
+            db.session.commit()
+        return redirect(url_for(".step", interview_id=draft.id, number=draft.step))
+
+    # --- steps -----------------------------------------------------------------------------
+
+    @expose("/<interview_id>/step/<int:number>", methods=["GET", "POST"])
+    def step(self, interview_id, number):
+        interview = _interview_or_404(interview_id)
+        if interview.status == "completed":
+            return redirect(url_for(".summary", interview_id=interview.id))
+        self._editor_only()
+        first = rules.first_step(db.session, interview)
+        if number < first or number > len(rules.STEPS):
+            return redirect(url_for(".step", interview_id=interview.id, number=first))
+        errors: dict[str, str] = {}
+        if request.method == "POST":
+            handler = getattr(self, f"_save_{rules.STEPS[number - 1][1]}")
+            errors = handler(interview, request.form)
+            going = request.form.get("go", "next")
+            if not errors:
+                target = {
+                    "prev": max(first, number - 1),
+                    "stay": number,
+                    "next": min(number + 1, len(rules.STEPS)),
+                }.get(going, number)
+                interview.step = max(interview.step, target)
+                db.session.commit()
+                if going == "stay":
+                    flash(_("Brouillon enregistré."), "success")
+                return redirect(url_for(".step", interview_id=interview.id, number=target))
+            db.session.rollback()
+            flash(
+                _("Corrigez les champs signalés : rien n'est perdu, votre saisie est ci-dessous."),
+                "error",
+            )
+        return self.render(
+            "admin/interviews/step.html",
+            interview=interview,
+            number=number,
+            first=first,
+            steps=rules.STEPS,
+            errors=errors,
+            form=request.form if errors else None,
+            **self._context(interview, number),
+        )
+
+    def _context(self, interview: Interview, number: int) -> dict:
+        key = rules.STEPS[number - 1][1]
+        context = {"vocab": vocab, "youth": interview.young_person}
+        if key == "since":
+            context["actions"] = rules.actions_to_review(db.session, interview)
+            context["objectives"] = rules.open_objectives(db.session, interview.young_person_id)
+            context["previous"] = rules.previous_interview(db.session, interview)
+        elif key == "diagnosis":
+            context["domains"] = rules.domains(db.session)
+            current = {e.domain_id: e for e in interview.diagnosis}
+            latest = rules.latest_diagnosis(db.session, interview.young_person_id, interview)
+            context["entries"] = {
+                d.id: current.get(d.id) or latest.get(d.id) for d in context["domains"]
+            }
+            context["prefilled"] = not current and bool(latest)
+        elif key == "objectives":
+            context["domains"] = rules.domains(db.session)
+            context["objectives"] = rules.open_objectives(db.session, interview.young_person_id)
+        elif key == "outcome":
+            context["aid_types"] = db.session.scalars(
+                sa.select(AidType).where(AidType.active).order_by(AidType.name)
+            ).all()
+            context["partners"] = db.session.scalars(
+                sa.select(Partner).where(Partner.active).order_by(Partner.name)
+            ).all()
+            context["budget"] = _aid_usage(interview.young_person_id)
+        elif key == "next":
+            context["actions"] = db.session.scalars(
+                sa.select(Action).where(Action.set_at_id == interview.id).order_by(Action.id)
+            ).all()
+            context["objectives"] = rules.open_objectives(db.session, interview.young_person_id)
+        else:
+            context.update(self._summary_context(interview))
+        context["new_rows"] = range(NEW_ROWS)
+        return context
+
+    def _save_since(self, interview, form) -> dict:
+        errors = {}
+        for action in rules.actions_to_review(db.session, interview):
+            review = form.get(f"review-{action.id}")
+            note = (form.get(f"note-{action.id}") or "").strip()
+            if review is None:
+                continue
+            if review == "not_done" and not note:
+                errors[f"note-{action.id}"] = _("Dites pourquoi ce n'est pas fait.")
+                continue
+            action.status = {
+                "done": "done",
+                "not_done": "abandoned_youth",
+                "ongoing": "in_progress",
+            }.get(review, action.status)
+            action.outcome_note = note or action.outcome_note
+            action.reviewed_at_id = interview.id
+        for objective in rules.open_objectives(db.session, interview.young_person_id):
+            status = form.get(f"objective-{objective.id}")
+            if status in vocab.OBJECTIVE_STATUSES:
+                objective.status = status
+        return errors
+
+    def _save_diagnosis(self, interview, form) -> dict:
+        errors = self._save_header(interview, form)
+        current = {e.domain_id: e for e in interview.diagnosis}
+        for domain in rules.domains(db.session):
+            assessment = form.get(f"assessment-{domain.id}", "no_need")
+            if assessment not in vocab.ASSESSMENTS:
+                errors[f"assessment-{domain.id}"] = _("Choix invalide.")
+                continue
+            allowed = {s.label for s in domain.situations}
+            ticked = [label for label in form.getlist(f"situation-{domain.id}") if label in allowed]
+            words = (form.get(f"words-{domain.id}") or "").strip() or None
+            entry = current.get(domain.id)
+            if entry is None:
+                entry = DiagnosisEntry(
+                    interview=interview,
+                    domain_id=domain.id,
+                    young_person_id=interview.young_person_id,
+                )
+                db.session.add(entry)
+            entry.assessment, entry.situations, entry.young_person_words = (
+                assessment,
+                ticked,
+                words,
+            )
+        return errors
+
+    def _save_header(self, interview, form) -> dict:
+        errors = {}
+        try:
+            starts_at = _datetime(form.get("starts_at"))
+            if starts_at is None:
+                errors["starts_at"] = _("Date et heure obligatoires.")
+            else:
+                interview.starts_at = starts_at
+        except ValueError:
+            errors["starts_at"] = _("Date et heure invalides.")
+        for field, vocabulary in (
+            ("channel", vocab.INTERVIEW_CHANNELS),
+            ("kind", vocab.INTERVIEW_KINDS),
+            ("attendance", vocab.ATTENDANCE),
+        ):
+            value = form.get(field)
+            if value not in vocabulary:
+                errors[field] = _("Choix invalide.")
+            else:
+                setattr(interview, field, value)
+        duration = _int_or_none(form.get("duration_minutes"))
+        if form.get("duration_minutes") and (duration is None or not 1 <= duration <= 600):
+            errors["duration_minutes"] = _("Une durée en minutes, de 1 à 600.")
+        else:
+            interview.duration_minutes = duration
+        return errors
+
+    def _save_objectives(self, interview, form) -> dict:
+        errors = {}
+        for objective in rules.open_objectives(db.session, interview.young_person_id):
+            status = form.get(f"objective-{objective.id}")
+            if status in vocab.OBJECTIVE_STATUSES:
+                objective.status = status
+        domain_ids = {d.id for d in rules.domains(db.session)}
+        for row in range(NEW_ROWS):
+            statement = (form.get(f"new-statement-{row}") or "").strip()
+            suggestion = (form.get(f"new-suggestion-{row}") or "").strip()
+            if not statement and not suggestion:
+                continue
+            if not statement:
+                errors[f"new-statement-{row}"] = _(
+                    "L'objectif s'écrit avec les mots du jeune : sa formulation est obligatoire."
+                )
+                continue
+            if rules.copies_suggestion(statement, suggestion):
+                errors[f"new-statement-{row}"] = _(
+                    "Ce sont les mots du conseiller : notez l'objectif tel que le jeune le dit."
+                )
+                continue
+            try:
+                target = _date(form.get(f"new-target-{row}"))
+            except ValueError:
+                errors[f"new-target-{row}"] = _("Date invalide.")
+                continue
+            domain_id = _int_or_none(form.get(f"new-domain-{row}"))
+            db.session.add(
+                Objective(
+                    young_person_id=interview.young_person_id,
+                    domain_id=domain_id if domain_id in domain_ids else None,
+                    statement=statement,
+                    counsellor_suggestion=suggestion or None,
+                    agreed_at_id=interview.id,
+                    target_date=target,
+                    status="open",
+                )
+            )
+        return errors
+
+    def _save_outcome(self, interview, form) -> dict:
+        errors = {}
+        for proposal in list(interview.proposals):
+            if form.get(f"delete-proposal-{proposal.id}"):
+                interview.proposals.remove(proposal)
+        aid_ids = set(db.session.scalars(sa.select(AidType.id)))
+        partner_ids = set(db.session.scalars(sa.select(Partner.id)))
+        for row in range(NEW_ROWS):
+            kind = form.get(f"new-kind-{row}") or ""
+            description = (form.get(f"new-description-{row}") or "").strip()
+            if not kind and not description:
+                continue
+            if kind not in vocab.PROPOSAL_KINDS:
+                errors[f"new-kind-{row}"] = _("Choisissez le type de proposition.")
+                continue
+            if not description:
+                errors[f"new-description-{row}"] = _("Décrivez la proposition.")
+                continue
+            outcome = form.get(f"new-outcome-{row}", "prescribed")
+            hours_text = (form.get(f"new-hours-{row}") or "").replace(",", ".").strip()
+            try:
+                hours = Decimal(hours_text) if hours_text else None
+                if hours is not None and not 0 <= hours <= 60:
+                    raise InvalidOperation
+            except InvalidOperation:
+                errors[f"new-hours-{row}"] = _("Un nombre d'heures de 0 à 60.")
+                continue
+            aid_id = _int_or_none(form.get(f"new-aid-{row}"))
+            partner_id = _int_or_none(form.get(f"new-partner-{row}"))
+            interview.proposals.append(
+                Proposal(
+                    young_person_id=interview.young_person_id,
+                    kind=kind,
+                    outcome=outcome if outcome in vocab.PROPOSAL_OUTCOMES else "prescribed",
+                    description=description,
+                    hours_per_week=hours,
+                    aid_type_id=aid_id if aid_id in aid_ids else None,
+                    partner_id=partner_id if partner_id in partner_ids else None,
+                )
+            )
+        reason = (form.get("no_outcome_reason") or "").strip()
+        interview.no_outcome_reason = reason or None
+        if (
+            form.get("go") == "next"
+            and not interview.proposals
+            and not reason
+            and interview.attendance == "present"
+        ):
+            errors["no_outcome_reason"] = _(
+                "Chaque entretien se termine par quelque chose de concret : ajoutez une "
+                "proposition, ou dites pourquoi il n'y en a pas aujourd'hui."
+            )
+        return errors
+
+    def _save_next(self, interview, form) -> dict:
+        errors = {}
+        for action in db.session.scalars(sa.select(Action).where(Action.set_at_id == interview.id)):
+            if form.get(f"delete-action-{action.id}"):
+                db.session.delete(action)
+        objective_ids = {o.id for o in rules.open_objectives(db.session, interview.young_person_id)}
+        for row in range(NEW_ROWS):
+            what = (form.get(f"new-what-{row}") or "").strip()
+            if not what:
+                continue
+            who = form.get(f"new-who-{row}")
+            created_by = form.get(f"new-created_by-{row}")
+            if who not in vocab.PARTIES or created_by not in vocab.CREATORS:
+                errors[f"new-what-{row}"] = _("Dites qui fait l'action et qui l'a proposée.")
+                continue
+            try:
+                due = _date(form.get(f"new-due-{row}"))
+            except ValueError:
+                errors[f"new-due-{row}"] = _("Date invalide.")
+                continue
+            if due is None:
+                errors[f"new-due-{row}"] = _("Pour quand ? Une échéance évite de tourner en rond.")
+                continue
+            objective_id = _int_or_none(form.get(f"new-objective-{row}"))
+            db.session.add(
+                Action(
+                    young_person_id=interview.young_person_id,
+                    set_at_id=interview.id,
+                    what=what,
+                    who=who,
+                    created_by=created_by,
+                    due_date=due,
+                    objective_id=objective_id if objective_id in objective_ids else None,
+                )
+            )
+        try:
+            interview.next_appointment = _datetime(form.get("next_appointment"))
+        except ValueError:
+            errors["next_appointment"] = _("Date et heure invalides.")
+        level = form.get("autonomy_level")
+        if level and level not in vocab.AUTONOMY_LEVELS:
+            errors["autonomy_level"] = _("Choix invalide.")
+        else:
+            interview.autonomy_level = level or None
+        interview.public_summary = (form.get("public_summary") or "").strip() or None
+        interview.private_notes = (form.get("private_notes") or "").strip() or None
+        return errors
+
+    def _save_summary(self, interview, form) -> dict:
+        return {}
+
+    # --- completion and summary ------------------------------------------------------------
+
+    @expose("/<interview_id>/complete", methods=["POST"])
+    def complete(self, interview_id):
+        self._editor_only()
+        interview = _interview_or_404(interview_id)
+        if interview.status == "completed":
+            return redirect(url_for(".summary", interview_id=interview.id))
+        problems = rules.complete(db.session, interview, utcnow())
+        if problems:
+            for problem in problems:
+                flash(_(problem), "error")
+            return redirect(url_for(".step", interview_id=interview.id, number=len(rules.STEPS)))
+        db.session.commit()
+        flash(_("Entretien validé."), "success")
+        return redirect(url_for(".file", young_person_id=interview.young_person_id))
+
+    def _summary_context(self, interview: Interview) -> dict:
+        return {
+            "objectives": rules.open_objectives(db.session, interview.young_person_id),
+            "agreed": db.session.scalars(
+                sa.select(Objective).where(Objective.agreed_at_id == interview.id)
+            ).all(),
+            "actions": db.session.scalars(
+                sa.select(Action).where(Action.set_at_id == interview.id).order_by(Action.due_date)
+            ).all(),
+            "problems": rules.completion_problems(db.session, interview),
+            "youth": interview.young_person,
+        }
+
+    @expose("/<interview_id>/summary")
+    def summary(self, interview_id):
+        """The recap for the young person, in plain French, printable (no private notes)."""
+        interview = _interview_or_404(interview_id)
+        return self.render(
+            "admin/interviews/summary.html",
+            interview=interview,
+            vocab=vocab,
+            **self._summary_context(interview),
+        )
+
+    # --- the young person's file -----------------------------------------------------------
+
+    @expose("/file/<young_person_id>")
+    def file(self, young_person_id):
+        youth = _young_person_or_404(young_person_id)
+        today = dt.date.today()
+        interviews = db.session.scalars(
+            sa.select(Interview)
+            .where(Interview.young_person_id == youth.id)
+            .order_by(Interview.starts_at.desc(), Interview.id.desc())
+        ).all()
+        actions = db.session.scalars(
+            sa.select(Action)
+            .where(Action.young_person_id == youth.id)
+            .order_by(Action.due_date.desc().nulls_last(), Action.id.desc())
+        ).all()
+        objectives = db.session.scalars(
+            sa.select(Objective)
+            .where(Objective.young_person_id == youth.id)
+            .order_by(Objective.status, Objective.id.desc())
+        ).all()
+        proposals = db.session.scalars(
+            sa.select(Proposal)
+            .where(Proposal.young_person_id == youth.id)
+            .order_by(Proposal.id.desc())
+        ).all()
+        entries = db.session.scalars(
+            sa.select(DiagnosisEntry)
+            .join(Interview)
+            .where(DiagnosisEntry.young_person_id == youth.id, Interview.status == "completed")
+            .order_by(Interview.starts_at.desc())
+        ).all()
+        diagnosis: dict = {}
+        for entry in entries:
+            diagnosis.setdefault(entry.domain, []).append(entry)
+        return self.render(
+            "admin/interviews/file.html",
+            youth=youth,
+            interviews=interviews,
+            actions=actions,
+            objectives=objectives,
+            proposals=proposals,
+            diagnosis=diagnosis,
+            today=today,
+            closed=rules.CLOSED_ACTION_STATUSES,
+            vocab=vocab,
+            verdict=rules.stalling(db.session, youth.id, today),
+            autonomy=rules.autonomy_series(db.session, youth.id),
+            can_edit=current_user.role in EDITORS,
+        )
+
+
+def _paris_offset() -> dt.timedelta:
+    """Interviews are typed in local (Paris) time; the naive UTC clock needs the offset."""
+    from zoneinfo import ZoneInfo
+
+    now = dt.datetime.now(ZoneInfo("Europe/Paris"))
+    return now.utcoffset() or dt.timedelta(0)
+
+
+def _aid_usage(young_person_id: int) -> dict:
+    """Per aid type: how much was proposed to this young person this year (for the ceiling)."""
+    year_start = dt.datetime(dt.date.today().year, 1, 1)
+    rows = db.session.execute(
+        sa.select(Proposal.aid_type_id, sa.func.count(Proposal.id))
+        .join(Interview, Proposal.interview_id == Interview.id)
+        .where(
+            Proposal.young_person_id == young_person_id,
+            Proposal.aid_type_id.is_not(None),
+            Interview.starts_at >= year_start,
+        )
+        .group_by(Proposal.aid_type_id)
+    ).all()
+    return dict(rows)
