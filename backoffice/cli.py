@@ -84,18 +84,29 @@ def seed_catalogue():
 @click.command("seed-demo")
 @click.option("--youths", default=300, show_default=True, type=click.IntRange(0, 2_000_000))
 @click.option("--seed", "seed_value", default=2026, show_default=True, type=int)
-def seed_demo(youths, seed_value):
+@click.option(
+    "--histories",
+    "histories_limit",
+    default=500,
+    show_default=True,
+    type=click.IntRange(0, 2_000_000),
+    help="How many young people get a history of interviews.",
+)
+def seed_demo(youths, seed_value, histories_limit):
     """Demo sites, accounts, counsellors and N young people (deterministic, idempotent)."""
     from seed.catalogue import load_catalogue
     from seed.demo import seed_demo as run_seed_demo
+    from seed.demo import seed_histories
 
     act_as("seed-demo")
     started = time.perf_counter()
     load_catalogue(db.session)
     counts = run_seed_demo(db.session, youths, seed_value)
+    histories = seed_histories(db.session, min(youths, histories_limit), seed_value)
     elapsed = time.perf_counter() - started
     click.echo(
-        f"{counts['young_people']} jeunes et {counts['programmes']} programmes ajoutés "
+        f"{counts['young_people']} jeunes et {counts['programmes']} programmes ajoutés, "
+        f"{histories['interviews']} entretiens pour {histories['young_people']} jeunes, "
         f"en {elapsed:.1f} s."
     )
 
@@ -106,13 +117,14 @@ def seed_demo(youths, seed_value):
 def demo_bootstrap(youths, url):
     """Load the catalogue and demo data when the database has no account, then print the logins."""
     from seed.catalogue import load_catalogue
-    from seed.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+    from seed.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_histories
     from seed.demo import seed_demo as run_seed_demo
 
     act_as("demo-bootstrap")
     if db.session.scalar(sa.select(sa.func.count(User.id))) == 0:
         load_catalogue(db.session)
         run_seed_demo(db.session, youths)
+        seed_histories(db.session, min(youths, 500))
         click.echo(f"Base vide : catalogue et {youths} jeunes de démonstration chargés.")
     click.echo("")
     click.echo(f"  Back-office : {url}")
