@@ -16,7 +16,15 @@ from .models import Site, User
 
 def init_app(app) -> None:
     """Register the commands on ``app``; their writes are audited as ``cli:<command>``."""
-    for command in (create_user, seed_catalogue, seed_demo, demo_bootstrap, import_csv, export_csv):
+    for command in (
+        create_user,
+        seed_catalogue,
+        seed_demo,
+        demo_bootstrap,
+        import_csv,
+        export_csv,
+        referrals_expire,
+    ):
         app.cli.add_command(command)
 
 
@@ -96,13 +104,14 @@ def seed_demo(youths, seed_value, histories_limit):
     """Demo sites, accounts, counsellors and N young people (deterministic, idempotent)."""
     from seed.catalogue import load_catalogue
     from seed.demo import seed_demo as run_seed_demo
-    from seed.demo import seed_histories
+    from seed.demo import seed_histories, seed_workflows
 
     act_as("seed-demo")
     started = time.perf_counter()
     load_catalogue(db.session)
     counts = run_seed_demo(db.session, youths, seed_value)
     histories = seed_histories(db.session, min(youths, histories_limit), seed_value)
+    seed_workflows(db.session, min(youths, 120), seed_value)
     elapsed = time.perf_counter() - started
     click.echo(
         f"{counts['young_people']} jeunes et {counts['programmes']} programmes ajoutés, "
@@ -117,7 +126,7 @@ def seed_demo(youths, seed_value, histories_limit):
 def demo_bootstrap(youths, url):
     """Load the catalogue and demo data when the database has no account, then print the logins."""
     from seed.catalogue import load_catalogue
-    from seed.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_histories
+    from seed.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_histories, seed_workflows
     from seed.demo import seed_demo as run_seed_demo
 
     act_as("demo-bootstrap")
@@ -125,6 +134,7 @@ def demo_bootstrap(youths, url):
         load_catalogue(db.session)
         run_seed_demo(db.session, youths)
         seed_histories(db.session, min(youths, 500))
+        seed_workflows(db.session, min(youths, 120))
         click.echo(f"Base vide : catalogue et {youths} jeunes de démonstration chargés.")
     click.echo("")
     click.echo(f"  Back-office : {url}")
@@ -202,3 +212,15 @@ def export_csv(entity, output):
     else:
         for chunk in chunks:
             click.echo(chunk, nl=False)
+
+
+@click.command("referrals-expire")
+def referrals_expire():
+    """Expire referrals sent more than 30 days ago without answer (daily cron; idempotent)."""
+    import datetime as dt
+
+    from .domain.referrals import expire_overdue
+
+    act_as("referrals-expire")
+    count = expire_overdue(db.session, dt.date.today())
+    click.echo(f"{count} orientation(s) expirée(s).")

@@ -535,6 +535,126 @@ class Proposal(Timestamped, db.Model):
         return f"{vocab.PROPOSAL_KINDS.label(self.kind)} : {self.description}"
 
 
+class Referral(Timestamped, db.Model):
+    """An *orientation*: the young person sent to a partner, with consent, and followed."""
+
+    __tablename__ = "referral"
+    __table_args__ = (
+        in_list("status", vocab.REFERRAL_STATES),
+        in_list("refusal_reason", vocab.REFUSAL_REASONS),
+        in_list("contact_preference", vocab.CONTACT_PREFERENCES),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    young_person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("young_person.id", ondelete="CASCADE"), index=True
+    )
+    partner_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("partner.id", ondelete="RESTRICT"), index=True
+    )
+    counsellor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    proposal_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("proposal.id", ondelete="SET NULL")
+    )
+    aid_type_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("aid_type.id", ondelete="SET NULL")
+    )
+    service: Mapped[str | None] = mapped_column(sa.String(200))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    request: Mapped[str | None] = mapped_column(sa.Text)
+    availability: Mapped[str | None] = mapped_column(sa.Text)
+    contact_preference: Mapped[str] = mapped_column(sa.String(12), default="direct")
+    consent_at: Mapped[dt.datetime | None]
+    shared_fields: Mapped[list] = mapped_column(sa.JSON, default=list)
+    status: Mapped[str] = mapped_column(sa.String(12), default="draft", index=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    answered_at: Mapped[dt.datetime | None]
+    appointment_at: Mapped[dt.datetime | None]
+    refusal_reason: Mapped[str | None] = mapped_column(sa.String(16))
+    refusal_message: Mapped[str | None] = mapped_column(sa.Text)
+    outcome_note: Mapped[str | None] = mapped_column(sa.Text)
+    answer_nonce: Mapped[str | None] = mapped_column(sa.String(64))
+
+    young_person: Mapped[YoungPerson] = relationship()
+    partner: Mapped[Partner] = relationship()
+    counsellor: Mapped[User | None] = relationship()
+    aid_type: Mapped[AidType | None] = relationship()
+    proposal: Mapped[Proposal | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"Orientation n°{self.id} vers {self.partner}"
+
+
+class AidRequest(Timestamped, db.Model):
+    """A request for an aid of the catalogue: request → decision → payment, within a budget."""
+
+    __tablename__ = "aid_request"
+    __table_args__ = (
+        in_list("status", vocab.AID_REQUEST_STATES),
+        in_list("payment_method", vocab.PAYMENT_METHODS),
+        sa.CheckConstraint("amount_asked > 0", name="asked_positive"),
+        sa.CheckConstraint(
+            "amount_granted IS NULL OR amount_granted >= 0", name="granted_positive"
+        ),
+        sa.Index("ix_aid_request_budget", "aid_type_id", "budget_year", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    young_person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("young_person.id", ondelete="CASCADE"), index=True
+    )
+    aid_type_id: Mapped[int] = mapped_column(sa.ForeignKey("aid_type.id", ondelete="RESTRICT"))
+    interview_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("interview.id", ondelete="SET NULL")
+    )
+    counsellor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    amount_asked: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    amount_granted: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2))
+    budget_year: Mapped[int]
+    decision_date: Mapped[dt.date | None]
+    payment_date: Mapped[dt.date | None]
+    payment_method: Mapped[str | None] = mapped_column(sa.String(12))
+    refusal_reason: Mapped[str | None] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(20), default="draft", index=True)
+
+    young_person: Mapped[YoungPerson] = relationship()
+    aid_type: Mapped[AidType] = relationship()
+    interview: Mapped[Interview | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"Demande n°{self.id} : {self.aid_type}"
+
+
+class WorkflowEvent(db.Model):
+    """An append-only line of a workflow's log: who fired which transition, when, and why."""
+
+    __tablename__ = "workflow_event"
+    __table_args__ = (sa.Index("ix_workflow_event_record", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    entity: Mapped[str] = mapped_column(sa.String(20))
+    entity_id: Mapped[int]
+    young_person_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("young_person.id", ondelete="CASCADE"), index=True
+    )
+    transition: Mapped[str] = mapped_column(sa.String(32))
+    from_state: Mapped[str] = mapped_column(sa.String(20))
+    to_state: Mapped[str] = mapped_column(sa.String(20))
+    actor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    actor_label: Mapped[str] = mapped_column(sa.String(120))
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+
+    def __str__(self) -> str:
+        return f"{self.transition} ({self.from_state} → {self.to_state})"
+
+
 class AuditEvent(db.Model):
     """One write on one record: who, when, what, and for updates each field's old and new value.
 

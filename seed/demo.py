@@ -470,3 +470,112 @@ def seed_histories(session: Session, limit: int = 500, seed: int = 2026) -> dict
             )
     session.commit()
     return {"interviews": len(rows[Interview]), "young_people": len(people)}
+
+
+REFERRAL_PATHS = [
+    [],
+    ["send"],
+    ["send", "accept"],
+    ["send", "refuse"],
+    ["send", "accept", "enter"],
+    ["send", "accept", "enter", "complete"],
+    ["send", "accept", "enter", "drop_out"],
+    ["send", "accept", "enter", "interrupt"],
+    ["cancel"],
+    ["send", "expire"],
+]
+AID_PATHS = [
+    [],
+    ["submit"],
+    ["submit", "review"],
+    ["submit", "review", "grant"],
+    ["submit", "review", "grant", "pay"],
+    ["submit", "review", "refuse"],
+    ["submit", "review", "postpone"],
+    ["close"],
+]
+
+
+def seed_workflows(session: Session, count: int = 60, seed: int = 2026) -> dict[str, int]:
+    """Referrals and aid requests in every state, through the workflows themselves (so that
+    their event logs and the budgets are consistent). Skipped when some already exist."""
+    from backoffice.domain import referrals as flows
+    from backoffice.domain.workflow import Actor, TransitionRefused, fire
+    from backoffice.models import AidRequest, AidType, Partner, Referral
+
+    if session.scalar(sa.select(sa.func.count(Referral.id))):
+        return {"referrals": 0, "aid_requests": 0}
+    rng = random.Random(seed + 2)
+    people = session.execute(
+        sa.select(YoungPerson.id, YoungPerson.referent_id)
+        .where(YoungPerson.status == "active")
+        .order_by(YoungPerson.id)
+        .limit(count)
+    ).all()
+    partners = session.scalars(sa.select(Partner.id).order_by(Partner.id)).all()
+    aids = session.scalars(
+        sa.select(AidType).where(AidType.default_amount > 0).order_by(AidType.id)
+    ).all()
+    staff = Actor(None, "admin", "seed-demo")
+    partner_actor = Actor(None, "partner", "partenaire (lien)")
+    values = {
+        "accept": {"appointment_at": (utcnow() + dt.timedelta(days=5)).strftime("%Y-%m-%dT10:00")},
+        "refuse": {"refusal_reason": "full"},
+        "cancel": {"comment": "Le jeune a trouvé une autre solution."},
+        "complete": {"comment": "Parcours réalisé."},
+        "drop_out": {"comment": "Le jeune ne s'est plus présenté."},
+        "interrupt": {"comment": "Fin de session anticipée."},
+        "expire": {"comment": "Sans réponse après 30 jours."},
+        "refuse_aid": {"comment": "Ressources au-dessus du barème."},
+        "postpone": {"comment": "Justificatif de domicile manquant."},
+        "close": {"comment": "Demande retirée."},
+        "pay": {"payment_method": "transfer"},
+    }
+    made = {"referrals": 0, "aid_requests": 0}
+    for index, (young_person_id, referent_id) in enumerate(people):
+        if partners and index % 2 == 0:
+            referral = Referral(
+                young_person_id=young_person_id,
+                partner_id=rng.choice(partners),
+                counsellor_id=referent_id,
+                reason="Proposé lors de l'entretien",
+                consent_at=utcnow(),
+                shared_fields=["contact", "education_level"],
+            )
+            session.add(referral)
+            session.flush()
+            for name in REFERRAL_PATHS[(index // 2) % len(REFERRAL_PATHS)]:
+                actor = (
+                    Actor(None, "system", "système")
+                    if name == "expire"
+                    else (partner_actor if name in ("accept", "refuse") else staff)
+                )
+                fire(session, flows.REFERRAL, referral, name, actor, values.get(name, {}))
+            made["referrals"] += 1
+        elif aids:
+            aid = aids[index % len(aids)]
+            request = AidRequest(
+                young_person_id=young_person_id,
+                aid_type_id=aid.id,
+                counsellor_id=referent_id,
+                amount_asked=aid.default_amount,
+                budget_year=dt.date.today().year,
+            )
+            session.add(request)
+            session.flush()
+            try:
+                for name in AID_PATHS[(index // 2) % len(AID_PATHS)]:
+                    extra = {"amount_granted": str(aid.default_amount)} if name == "grant" else {}
+                    fire(
+                        session,
+                        flows.AID_REQUEST,
+                        request,
+                        name,
+                        staff,
+                        {**values.get("refuse_aid" if name == "refuse" else name, {}), **extra},
+                    )
+            except TransitionRefused:
+                pass  # an envelope already spent: the request stays where the budget stopped it
+            made["aid_requests"] += 1
+    session.commit()
+    return made

@@ -416,3 +416,41 @@ def test_autonomy_over_time(app, youth):
     for days, level in ((30, "1"), (20, "2"), (10, "3")):
         _interview(youth, NOW - dt.timedelta(days=days), autonomy_level=level)
     assert [lvl for _d, lvl in rules.autonomy_series(db.session, youth.id)] == [1, 2, 3]
+
+
+def test_a_referral_or_an_aid_from_step_4_starts_as_a_draft(client, youth):
+    from backoffice.models import AidRequest, Referral
+
+    from .factories import make_partner
+
+    interview = _start(client, youth)
+    psy = make_partner(name="Psychologue du CMP", kind="psychologist")
+    aid = make_aid_type(code="TICKETS", name="Tickets", category="transport", unit="ticket")
+    response = _step(
+        client,
+        interview,
+        4,
+        **{
+            "new-kind-0": "referral",
+            "new-description-0": "Bilan psy",
+            "new-partner-0": str(psy.id),
+            "new-kind-1": "material_aid",
+            "new-description-1": "Tickets",
+            "new-aid-1": str(aid.id),
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    referral = db.session.scalar(sa.select(Referral))
+    assert referral.status == "draft" and referral.partner_id == psy.id
+    assert referral.reason == "Bilan psy" and referral.consent_at is None
+    request = db.session.scalar(sa.select(AidRequest))
+    assert request.status == "draft" and request.amount_asked == aid.default_amount
+    page = client.get(f"/admin/interviews/file/{youth.id}").get_data(as_text=True)
+    assert "Psychologue du CMP" in page and "Brouillon" in page
+    form = client.get(f"/admin/referral/new/?young_person={youth.id}").get_data(as_text=True)
+    assert f'<option selected value="{youth.id}">' in form
+
+
+def test_the_young_people_list_links_to_each_file(client, youth):
+    page = client.get("/admin/youngperson/").get_data(as_text=True)
+    assert f'href="/admin/interviews/file/{youth.id}"' in page

@@ -99,3 +99,19 @@ def test_demo_people_are_consistent(app):
     assert _count(Programme) > 50
     roles = set(db.session.scalars(sa.select(User.role)))
     assert roles == {"admin", "counsellor", "manager"}
+
+
+def test_demo_referrals_and_aid_requests_cover_every_state(app):
+    from backoffice.domain import vocabularies as vocab
+    from backoffice.models import AidRequest, Referral, WorkflowEvent
+    from seed.demo import seed_workflows
+
+    load_catalogue(db.session)
+    seed_demo(db.session, 300)
+    seed_workflows(db.session, 200)
+    assert set(db.session.scalars(sa.select(Referral.status))) == set(vocab.REFERRAL_STATES.codes)
+    assert set(db.session.scalars(sa.select(AidRequest.status))) == set(
+        vocab.AID_REQUEST_STATES.codes
+    )
+    assert _count(WorkflowEvent) > 100
+    assert seed_workflows(db.session, 200) == {"referrals": 0, "aid_requests": 0}

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, attributes
 
-from ..models import AuditEvent, Consultation, ImportRun, utcnow
+from ..models import AuditEvent, Consultation, ImportRun, WorkflowEvent, utcnow
 
 ACTOR_KEY = "audit_actor"
 PENDING_KEY = "audit_pending"
@@ -27,7 +27,7 @@ MASKED_COLUMNS = frozenset({"password_hash"})
 #: Columns that change with every write and say nothing about it.
 SILENT_COLUMNS = frozenset({"created_at", "updated_at", "version"})
 #: Tables that are logs themselves.
-NOT_AUDITED = (AuditEvent, Consultation, ImportRun)
+NOT_AUDITED = (AuditEvent, Consultation, ImportRun, WorkflowEvent)
 
 
 def set_actor(session: Session, actor_id: int | None, label: str) -> None:

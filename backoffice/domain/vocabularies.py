@@ -342,6 +342,87 @@ AUTONOMY_LEVELS = Vocabulary(
     ],
 )
 
+REFERRAL_STATES = Vocabulary(
+    "referral_state",
+    [
+        ("draft", N_("Brouillon")),
+        ("sent", N_("Envoyée")),
+        ("accepted", N_("Acceptée")),
+        ("refused", N_("Refusée")),
+        ("expired", N_("Expirée")),
+        ("cancelled", N_("Annulée")),
+        ("entered", N_("Entrée")),
+        ("completed", N_("Réalisée")),
+        ("dropped_out", N_("Abandon du jeune")),
+        ("interrupted", N_("Interrompue par le partenaire")),
+    ],
+)
+
+REFUSAL_REASONS = Vocabulary(
+    "refusal_reason",
+    [
+        ("unreachable", N_("Bénéficiaire non joignable")),
+        ("absent", N_("Absent à l'entretien")),
+        ("employed", N_("Indisponible : en emploi")),
+        ("in_training", N_("Indisponible : en formation")),
+        ("not_eligible", N_("Non éligible (pré-requis)")),
+        ("not_mobile", N_("Non mobile")),
+        ("not_interested", N_("Non intéressé")),
+        ("barriers", N_("Freins périphériques")),
+        ("full", N_("Session complète")),
+        ("duplicate", N_("Orientation en doublon")),
+        ("other", N_("Autre")),
+    ],
+)
+
+CONTACT_PREFERENCES = Vocabulary(
+    "contact_preference",
+    [
+        ("direct", N_("Contacter directement le jeune")),
+        ("counsellor", N_("Passer par le conseiller")),
+    ],
+)
+
+#: What the counsellor may share with the partner, with the young person's consent.
+SHAREABLE = Vocabulary(
+    "shareable",
+    [
+        ("contact", N_("Coordonnées (téléphone, e-mail)")),
+        ("birth_date", N_("Date de naissance")),
+        ("address", N_("Adresse")),
+        ("education_level", N_("Niveau de formation")),
+        ("housing_situation", N_("Situation de logement")),
+        ("resources", N_("Ressources")),
+        ("driving_licence", N_("Permis et véhicule")),
+        ("rqth", N_("RQTH")),
+    ],
+)
+
+AID_REQUEST_STATES = Vocabulary(
+    "aid_request_state",
+    [
+        ("draft", N_("Brouillon")),
+        ("awaiting_documents", N_("En attente de justificatifs")),
+        ("under_review", N_("En cours d'instruction")),
+        ("granted", N_("Accordée")),
+        ("refused", N_("Refusée")),
+        ("postponed", N_("Ajournée")),
+        ("closed", N_("Classée sans suite")),
+        ("paid", N_("Payée")),
+    ],
+)
+
+PAYMENT_METHODS = Vocabulary(
+    "payment_method",
+    [
+        ("transfer", N_("Virement")),
+        ("cheque", N_("Chèque")),
+        ("card", N_("Carte")),
+        ("cash", N_("Espèces")),
+        ("vouchers", N_("Bons / tickets")),
+    ],
+)
+
 LOCALES = Vocabulary("locale", [("fr", "Français"), ("en", "English")])
 
 ALL = {

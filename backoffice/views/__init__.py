@@ -10,17 +10,19 @@ from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import (
+    AidRequest,
     AidType,
     AuditEvent,
     DiagnosisDomain,
     DiagnosisSituation,
     Partner,
+    Referral,
     Site,
     Theme,
     User,
     YoungPerson,
 )
-from . import auth
+from . import auth, referrals
 from .audit import AuditEventView
 from .catalogue import (
     AidTypeView,
@@ -33,6 +35,7 @@ from .home import HomeView
 from .imports import ImportView
 from .interviews import InterviewView
 from .people import AccountView, CounsellorView, MyYoungPeopleView, SiteView, YoungPersonView
+from .referrals import AidRequestView, ReferralView
 
 REFERENCES = _l("Référentiels")
 
@@ -78,6 +81,11 @@ def init_app(app) -> Admin:
     admin.add_view(
         ThemeView(Theme, db, name=_l("Thématiques"), endpoint="theme", category=REFERENCES)
     )
+    admin.add_view(ReferralView(Referral, db, name=_l("Orientations"), endpoint="referral"))
+    admin.add_view(
+        AidRequestView(AidRequest, db, name=_l("Demandes d'aide"), endpoint="aidrequest")
+    )
+    app.register_blueprint(referrals.bp)
     admin.add_view(
         InterviewView(name=_l("Entretiens"), endpoint="interviews", url="/admin/interviews")
     )

@@ -102,6 +102,27 @@ class PartnerView(BackofficeModelView):
     }
 
 
+def _budget_cell(view, context, model, name):
+    import datetime as dt
+
+    from ..domain.referrals import budget_of
+    from ..extensions import db
+
+    if model.yearly_budget is None:
+        return ""
+    budget = budget_of(db.session, model.id, dt.date.today().year)
+    return Markup(
+        '<span class="small text-nowrap">{} : {} · {} : {} · <b>{} : {}</b></span>'
+    ).format(
+        _l("accordé"),
+        budget["granted"],
+        _l("payé"),
+        budget["paid"],
+        _l("reste"),
+        budget["remaining"],
+    )
+
+
 class AidTypeView(BackofficeModelView):
     """Catalogue des aides: what the mission locale can grant or mobilise, with its budget."""
 
@@ -115,10 +136,12 @@ class AidTypeView(BackofficeModelView):
         "unit",
         "default_amount",
         "yearly_budget",
+        "budget",
         "ceiling_per_youth",
         "partner",
         "active",
     ]
+    column_labels = {"budget": _l("Cette année")}
     column_sortable_list = [
         "code",
         "name",
@@ -130,6 +153,7 @@ class AidTypeView(BackofficeModelView):
         "active",
     ]
     column_default_sort = "code"
+    column_formatters = {"budget": _budget_cell}
     column_searchable_list = ["code", "name", "description"]
     form_columns = [
         "code",

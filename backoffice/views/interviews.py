@@ -21,12 +21,14 @@ from ..domain import vocabularies as vocab
 from ..extensions import db
 from ..models import (
     Action,
+    AidRequest,
     AidType,
     DiagnosisEntry,
     Interview,
     Objective,
     Partner,
     Proposal,
+    Referral,
     YoungPerson,
     utcnow,
 )
@@ -378,17 +380,17 @@ class InterviewView(BaseView):
                 continue
             aid_id = _int_or_none(form.get(f"new-aid-{row}"))
             partner_id = _int_or_none(form.get(f"new-partner-{row}"))
-            interview.proposals.append(
-                Proposal(
-                    young_person_id=interview.young_person_id,
-                    kind=kind,
-                    outcome=outcome if outcome in vocab.PROPOSAL_OUTCOMES else "prescribed",
-                    description=description,
-                    hours_per_week=hours,
-                    aid_type_id=aid_id if aid_id in aid_ids else None,
-                    partner_id=partner_id if partner_id in partner_ids else None,
-                )
+            proposal = Proposal(
+                young_person_id=interview.young_person_id,
+                kind=kind,
+                outcome=outcome if outcome in vocab.PROPOSAL_OUTCOMES else "prescribed",
+                description=description,
+                hours_per_week=hours,
+                aid_type_id=aid_id if aid_id in aid_ids else None,
+                partner_id=partner_id if partner_id in partner_ids else None,
             )
+            interview.proposals.append(proposal)
+            _start_follow_up(interview, proposal)
         reason = (form.get("no_outcome_reason") or "").strip()
         interview.no_outcome_reason = reason or None
         if (
@@ -544,7 +546,53 @@ class InterviewView(BaseView):
             verdict=rules.stalling(db.session, youth.id, today),
             autonomy=rules.autonomy_series(db.session, youth.id),
             can_edit=current_user.role in EDITORS,
+            referrals=db.session.scalars(
+                sa.select(Referral)
+                .where(Referral.young_person_id == youth.id)
+                .order_by(Referral.id.desc())
+            ).all(),
+            aid_requests=db.session.scalars(
+                sa.select(AidRequest)
+                .where(AidRequest.young_person_id == youth.id)
+                .order_by(AidRequest.id.desc())
+            ).all(),
         )
+
+
+def _start_follow_up(interview: Interview, proposal: Proposal) -> None:
+    """A referral to a partner starts as a draft *orientation*; an aid of the catalogue as a
+    draft aid request: the counsellor completes them (consent, amount) in their own screens."""
+    if proposal.partner_id is not None and proposal.kind in (
+        "referral",
+        "training",
+        "immersion",
+        "workshop",
+    ):
+        db.session.add(
+            Referral(
+                young_person_id=interview.young_person_id,
+                partner_id=proposal.partner_id,
+                counsellor_id=current_user.id,
+                aid_type_id=proposal.aid_type_id,
+                reason=proposal.description,
+                status="draft",
+                proposal=proposal,
+            )
+        )
+    elif proposal.aid_type_id is not None and proposal.kind in ("financial_aid", "material_aid"):
+        aid = db.session.get(AidType, proposal.aid_type_id)
+        if aid is not None and aid.default_amount:
+            db.session.add(
+                AidRequest(
+                    young_person_id=interview.young_person_id,
+                    aid_type_id=aid.id,
+                    interview=interview,
+                    counsellor_id=current_user.id,
+                    amount_asked=aid.default_amount,
+                    budget_year=interview.starts_at.year,
+                    status="draft",
+                )
+            )
 
 
 def _paris_offset() -> dt.timedelta:

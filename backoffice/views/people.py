@@ -9,6 +9,7 @@ from flask import flash, request
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.form import Select2Field
+from flask_admin.model.template import EndpointLinkRowAction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -121,6 +122,11 @@ class YoungPersonView(BackofficeModelView):
 
     csv_entity = "youths"
     export_types = ["csv", "xlsx"]
+    column_extra_row_actions = [
+        EndpointLinkRowAction(
+            "fa fa-folder-open", "interviews.file", title=_l("Dossier"), id_arg="young_person_id"
+        ),
+    ]
 
     permissions = {
         "list": ALL_ROLES,

@@ -1,0 +1,433 @@
+"""The referral (*orientation*) and aid-request workflows, declared on ``workflow.py``.
+
+Referral (DORA's model): brouillon → envoyée → acceptée | refusée | expirée | annulée; acceptée →
+entrée → réalisée | abandon du jeune | interrompue par le partenaire. Sending needs the young
+person's consent; a refusal needs a reason (and a message for *autre*). Without answer a
+referral is *à relancer* after 10 days and expires after 30.
+
+Aid request: brouillon → en attente de justificatifs → en cours d'instruction → accordée |
+refusée | ajournée | classée sans suite; accordée → payée. A grant above the aid type's ceiling
+per young person per year, or beyond what remains of its yearly envelope, is refused with the
+figures; an admin may override with a written justification, which stays in the event log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+
+from ..models import AidRequest, AidType, Referral, utcnow
+from . import vocabularies as vocab
+from .workflow import Actor, Transition, TransitionRefused, Workflow, fire
+
+REMIND_AFTER_DAYS = 10
+EXPIRE_AFTER_DAYS = 30
+LINK_VALID_DAYS = 8
+STAFF = frozenset({"admin", "counsellor"})
+ANSWERERS = frozenset({"admin", "counsellor", "partner"})
+DECIDERS = frozenset({"admin", "manager"})
+SYSTEM = Actor(None, "system", "système")
+
+
+# --- referral ----------------------------------------------------------------------------------
+
+
+def _can_send(session, referral, values, actor):
+    if referral.consent_at is None:
+        return (
+            "Le consentement du jeune au partage de ses données doit être recueilli avant l'envoi."
+        )
+    return None
+
+
+def _on_send(session, referral, values, actor):
+    referral.sent_at = utcnow()
+    referral.answer_nonce = secrets.token_urlsafe(24)
+
+
+def _parse_datetime(value):
+    if isinstance(value, dt.datetime) or value is None:
+        return value
+    for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(value.strip(), fmt)
+        except ValueError:
+            continue
+    raise TransitionRefused(f"« {value} » n'est pas une date (JJ/MM/AAAA HH:MM).")
+
+
+def _on_accept(session, referral, values, actor):
+    referral.appointment_at = _parse_datetime(values.get("appointment_at"))
+    referral.answered_at = utcnow()
+    referral.answer_nonce = None
+
+
+def _check_refusal(session, referral, values, actor):
+    reason = values.get("refusal_reason")
+    if reason not in vocab.REFUSAL_REASONS:
+        return "Choisissez un motif de refus dans la liste."
+    if reason == "other" and not values.get("comment"):
+        return "Pour le motif « Autre », un message est obligatoire."
+    return None
+
+
+def _on_refuse(session, referral, values, actor):
+    referral.refusal_reason = values["refusal_reason"]
+    referral.refusal_message = values.get("comment")
+    referral.answered_at = utcnow()
+    referral.answer_nonce = None
+
+
+def _on_close(session, referral, values, actor):
+    referral.outcome_note = values.get("comment") or referral.outcome_note
+    referral.answer_nonce = None
+
+
+REFERRAL = Workflow(
+    name="referral",
+    entity="referral",
+    states=dict(vocab.REFERRAL_STATES.pairs),
+    transitions=[
+        Transition(
+            "send",
+            "Envoyer au partenaire",
+            ("draft",),
+            "sent",
+            STAFF,
+            guard=_can_send,
+            apply=_on_send,
+        ),
+        Transition(
+            "cancel",
+            "Annuler",
+            ("draft", "sent"),
+            "cancelled",
+            STAFF,
+            fields=(("comment", "Pourquoi", True),),
+            apply=_on_close,
+        ),
+        Transition(
+            "accept",
+            "Accepter",
+            ("sent",),
+            "accepted",
+            ANSWERERS,
+            fields=(("appointment_at", "Date du rendez-vous", True), ("comment", "Message", False)),
+            apply=_on_accept,
+        ),
+        Transition(
+            "refuse",
+            "Refuser",
+            ("sent",),
+            "refused",
+            ANSWERERS,
+            fields=(("refusal_reason", "Motif", True), ("comment", "Message", False)),
+            guard=_check_refusal,
+            apply=_on_refuse,
+        ),
+        Transition(
+            "expire",
+            "Expirer (sans réponse)",
+            ("sent",),
+            "expired",
+            frozenset({"system"}),
+            apply=_on_close,
+        ),
+        Transition("enter", "Entrée du jeune", ("accepted",), "entered", ANSWERERS),
+        Transition(
+            "complete",
+            "Réalisée",
+            ("entered",),
+            "completed",
+            ANSWERERS,
+            fields=(("comment", "Résultat", False),),
+            apply=_on_close,
+        ),
+        Transition(
+            "drop_out",
+            "Abandon du jeune",
+            ("entered", "accepted"),
+            "dropped_out",
+            ANSWERERS,
+            fields=(("comment", "Pourquoi", False),),
+            apply=_on_close,
+        ),
+        Transition(
+            "interrupt",
+            "Interrompue par le partenaire",
+            ("entered",),
+            "interrupted",
+            ANSWERERS,
+            fields=(("comment", "Pourquoi", True),),
+            apply=_on_close,
+        ),
+    ],
+)
+
+
+def needs_reminder(referral: Referral, today: dt.date) -> bool:
+    """Sent, unanswered for more than 10 days: *à relancer*."""
+    return (
+        referral.status == "sent"
+        and referral.sent_at is not None
+        and (today - referral.sent_at.date()).days > REMIND_AFTER_DAYS
+    )
+
+
+def expire_overdue(session: Session, today: dt.date) -> int:
+    """Expire referrals sent more than 30 days ago without answer (idempotent); commit."""
+    limit = dt.datetime.combine(today - dt.timedelta(days=EXPIRE_AFTER_DAYS), dt.time())
+    overdue = session.scalars(
+        sa.select(Referral).where(Referral.status == "sent", Referral.sent_at < limit)
+    ).all()
+    for referral in overdue:
+        fire(
+            session,
+            REFERRAL,
+            referral,
+            "expire",
+            SYSTEM,
+            {"comment": f"Sans réponse après {EXPIRE_AFTER_DAYS} jours."},
+        )
+    session.commit()
+    return len(overdue)
+
+
+def partner_stats(session: Session) -> list[dict]:
+    """Per partner: referrals sent, answered, acceptance rate, average answer delay (days)."""
+    rows = session.execute(
+        sa.select(
+            Referral.partner_id, Referral.status, Referral.sent_at, Referral.answered_at
+        ).where(Referral.sent_at.is_not(None))
+    ).all()
+    stats: dict[int, dict] = {}
+    for partner_id, status, sent_at, answered_at in rows:
+        item = stats.setdefault(
+            partner_id,
+            {"partner_id": partner_id, "sent": 0, "accepted": 0, "answered": 0, "delays": []},
+        )
+        item["sent"] += 1
+        if answered_at is not None:
+            item["answered"] += 1
+            item["delays"].append((answered_at - sent_at).total_seconds() / 86400)
+        if status in ("accepted", "entered", "completed", "dropped_out", "interrupted"):
+            item["accepted"] += 1
+    for item in stats.values():
+        item["acceptance_rate"] = item["accepted"] / item["answered"] if item["answered"] else None
+        item["answer_delay"] = sum(item["delays"]) / len(item["delays"]) if item["delays"] else None
+    return sorted(stats.values(), key=lambda i: -i["sent"])
+
+
+# --- the partner's answer link ------------------------------------------------------------------
+
+
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt="referral-answer")
+
+
+def answer_token(secret_key: str, referral: Referral) -> str:
+    """A signed link token for the partner: this referral, this sending (single use)."""
+    return _serializer(secret_key).dumps({"r": referral.id, "n": referral.answer_nonce})
+
+
+def referral_for_token(
+    session: Session, secret_key: str, token: str, now: dt.datetime | None = None
+) -> Referral:
+    """The referral a valid, unused token answers; ``TransitionRefused`` otherwise."""
+    serializer = _serializer(secret_key)
+    try:
+        payload = serializer.loads(token, max_age=LINK_VALID_DAYS * 86400)
+    except SignatureExpired as error:
+        raise TransitionRefused(
+            "Ce lien a expiré (valable 8 jours) : contactez le conseiller."
+        ) from error
+    except BadSignature as error:
+        raise TransitionRefused("Ce lien n'est pas valide.") from error
+    if not isinstance(payload, dict) or not isinstance(payload.get("r"), int):
+        raise TransitionRefused("Ce lien n'est pas valide.")
+    referral = session.get(Referral, payload["r"])
+    if referral is None:
+        raise TransitionRefused("Ce lien n'est pas valide.")
+    if referral.answer_nonce is None or referral.answer_nonce != payload.get("n"):
+        raise TransitionRefused("Ce lien a déjà servi : la réponse a été enregistrée.")
+    return referral
+
+
+# --- aid requests -------------------------------------------------------------------------------
+
+
+def _amount(value) -> Decimal:
+    try:
+        amount = Decimal(str(value).replace(" ", "").replace(",", "."))
+    except InvalidOperation as error:
+        raise TransitionRefused(f"« {value} » n'est pas un montant.") from error
+    if not amount.is_finite() or amount < 0:
+        raise TransitionRefused(f"« {value} » n'est pas un montant.")
+    return amount.quantize(Decimal("0.01"))
+
+
+def budget_of(session: Session, aid_type_id: int, year: int) -> dict:
+    """Envelope, granted, paid and remaining for one aid type and year."""
+    aid = session.get(AidType, aid_type_id)
+    granted = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(AidRequest.amount_granted), 0)).where(
+            AidRequest.aid_type_id == aid_type_id,
+            AidRequest.budget_year == year,
+            AidRequest.status.in_(("granted", "paid")),
+        )
+    ) or Decimal("0")
+    paid = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(AidRequest.amount_granted), 0)).where(
+            AidRequest.aid_type_id == aid_type_id,
+            AidRequest.budget_year == year,
+            AidRequest.status == "paid",
+        )
+    ) or Decimal("0")
+    envelope = aid.yearly_budget if aid is not None else None
+    return {
+        "envelope": envelope,
+        "granted": Decimal(granted),
+        "paid": Decimal(paid),
+        "remaining": None if envelope is None else envelope - Decimal(granted),
+    }
+
+
+def _check_grant(session, request: AidRequest, values, actor):
+    amount = _amount(values.get("amount_granted"))
+    values["amount_granted"] = amount
+    # Lock the aid type's row: two grants on the last euros of an envelope are serialised
+    # (PostgreSQL: SELECT … FOR UPDATE; SQLite serialises writers on its own).
+    aid = session.scalar(
+        sa.select(AidType).where(AidType.id == request.aid_type_id).with_for_update()
+    )
+    problems = []
+    if aid.ceiling_per_youth is not None:
+        already = session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(AidRequest.amount_granted), 0)).where(
+                AidRequest.aid_type_id == aid.id,
+                AidRequest.budget_year == request.budget_year,
+                AidRequest.young_person_id == request.young_person_id,
+                AidRequest.status.in_(("granted", "paid")),
+                AidRequest.id != request.id,
+            )
+        )
+        if Decimal(already) + amount > aid.ceiling_per_youth:
+            problems.append(
+                f"plafond par jeune et par an {aid.ceiling_per_youth} : déjà accordé "
+                f"{Decimal(already):.2f}, demandé {amount:.2f}"
+            )
+    if aid.yearly_budget is not None:
+        budget = budget_of(session, aid.id, request.budget_year)
+        if amount > budget["remaining"]:
+            problems.append(
+                f"enveloppe {request.budget_year} de {aid.yearly_budget} : reste "
+                f"{budget['remaining']:.2f}, demandé {amount:.2f}"
+            )
+    if not problems:
+        return None
+    if actor.role == "admin" and values.get("override"):
+        values["comment"] = (
+            "Dépassement autorisé (" + " ; ".join(problems) + ") : " + values["override"]
+        )
+        return None
+    return "Accord impossible : " + " ; ".join(problems) + "."
+
+
+def _on_grant(session, request, values, actor):
+    request.amount_granted = values["amount_granted"]
+    request.decision_date = dt.date.today()
+
+
+def _on_refuse_aid(session, request, values, actor):
+    request.refusal_reason = values.get("comment")
+    request.decision_date = dt.date.today()
+
+
+def _check_payment(session, request, values, actor):
+    if values.get("payment_method") not in vocab.PAYMENT_METHODS:
+        return "Choisissez le mode de paiement."
+    return None
+
+
+def _on_pay(session, request, values, actor):
+    request.payment_method = values["payment_method"]
+    date = values.get("payment_date")
+    request.payment_date = _parse_datetime(date).date() if date else dt.date.today()
+
+
+AID_REQUEST = Workflow(
+    name="aid_request",
+    entity="aid_request",
+    states=dict(vocab.AID_REQUEST_STATES.pairs),
+    transitions=[
+        Transition("submit", "Demander les justificatifs", ("draft",), "awaiting_documents", STAFF),
+        Transition(
+            "review",
+            "Justificatifs reçus : instruire",
+            ("awaiting_documents",),
+            "under_review",
+            STAFF | DECIDERS,
+        ),
+        Transition(
+            "grant",
+            "Accorder",
+            ("under_review",),
+            "granted",
+            DECIDERS,
+            fields=(
+                ("amount_granted", "Montant accordé", True),
+                ("override", "Justification d'un dépassement (admin)", False),
+            ),
+            guard=_check_grant,
+            apply=_on_grant,
+        ),
+        Transition(
+            "refuse",
+            "Refuser",
+            ("under_review",),
+            "refused",
+            DECIDERS,
+            fields=(("comment", "Motif du refus", True),),
+            apply=_on_refuse_aid,
+        ),
+        Transition(
+            "postpone",
+            "Ajourner",
+            ("under_review",),
+            "postponed",
+            DECIDERS,
+            fields=(("comment", "Pourquoi", True),),
+        ),
+        Transition(
+            "resume", "Reprendre l'instruction", ("postponed",), "under_review", STAFF | DECIDERS
+        ),
+        Transition(
+            "close",
+            "Classer sans suite",
+            ("draft", "awaiting_documents", "under_review", "postponed"),
+            "closed",
+            STAFF | DECIDERS,
+            fields=(("comment", "Pourquoi", True),),
+        ),
+        Transition(
+            "pay",
+            "Payer",
+            ("granted",),
+            "paid",
+            DECIDERS,
+            fields=(
+                ("payment_method", "Mode de paiement", True),
+                ("payment_date", "Date de paiement", False),
+            ),
+            guard=_check_payment,
+            apply=_on_pay,
+        ),
+    ],
+)
+
+WORKFLOWS = {"referral": REFERRAL, "aid_request": AID_REQUEST}

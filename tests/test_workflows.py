@@ -1,0 +1,452 @@
+"""Referrals and aid requests: does every transition obey its state, role, fields, guard and
+version; does the partner's link work once; can anything overspend an envelope?"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from itsdangerous import URLSafeTimedSerializer
+
+from backoffice.domain import referrals as flows
+from backoffice.domain.workflow import Actor, TransitionRefused, events_of, fire
+from backoffice.extensions import db
+from backoffice.models import AidRequest, Referral, WorkflowEvent, utcnow
+
+from .conftest import TEST_DATABASE_URL
+from .factories import make_aid_type, make_partner, make_site, make_young_person
+
+COUNSELLOR = Actor(None, "counsellor", "c@example.org")  # module-level: no account needed
+ADMIN = Actor(None, "admin", "a@example.org")
+MANAGER = Actor(None, "manager", "m@example.org")
+PARTNER = Actor(None, "partner", "partenaire (lien)")
+
+
+def _referral(**kw):
+    values = {
+        "reason": "Souffrance exprimée, à évaluer",
+        "consent_at": utcnow(),
+        "shared_fields": ["contact"],
+        **kw,
+    }
+    referral = Referral(
+        young_person_id=values.pop("young_person_id", None) or make_young_person().id,
+        partner_id=make_partner(name="Psy du quartier").id,
+        **values,
+    )
+    db.session.add(referral)
+    db.session.commit()
+    return referral
+
+
+def _aid_request(aid, amount="100", youth=None, status="under_review"):
+    request = AidRequest(
+        young_person_id=(youth or make_young_person()).id,
+        aid_type_id=aid.id,
+        amount_asked=Decimal(amount),
+        budget_year=dt.date.today().year,
+        status=status,
+    )
+    db.session.add(request)
+    db.session.commit()
+    return request
+
+
+# --- the referral workflow, without HTTP -------------------------------------------------------
+
+
+def test_the_legal_path_to_completion(app):
+    referral = _referral()
+    for name, actor, values in [
+        ("send", COUNSELLOR, {}),
+        ("accept", PARTNER, {"appointment_at": "2026-12-03T10:00"}),
+        ("enter", COUNSELLOR, {}),
+        ("complete", PARTNER, {"comment": "Suivi engagé"}),
+    ]:
+        fire(db.session, flows.REFERRAL, referral, name, actor, values)
+    db.session.commit()
+    assert referral.status == "completed"
+    assert referral.appointment_at == dt.datetime(2026, 12, 3, 10, 0)
+    log = [
+        (e.from_state, e.to_state, e.actor_label)
+        for e in events_of(db.session, "referral", referral.id)
+    ]
+    assert log[0] == ("draft", "sent", "c@example.org")
+    assert log[1][2] == "partenaire (lien)" and len(log) == 4
+
+
+@pytest.mark.parametrize(
+    ("setup", "name", "actor", "values", "message"),
+    [
+        (
+            {"status": "draft"},
+            "accept",
+            PARTNER,
+            {"appointment_at": "2026-12-03T10:00"},
+            "impossible depuis l'état « Brouillon »",
+        ),
+        ({"status": "sent"}, "send", COUNSELLOR, {}, "impossible depuis l'état « Envoyée »"),
+        ({"status": "draft"}, "send", MANAGER, {}, "Votre rôle ne permet pas"),
+        ({"status": "sent"}, "expire", COUNSELLOR, {}, "Votre rôle ne permet pas"),
+        ({"status": "draft", "consent_at": None}, "send", COUNSELLOR, {}, "consentement"),
+        ({"status": "sent"}, "refuse", PARTNER, {}, "« Motif » est obligatoire"),
+        (
+            {"status": "sent"},
+            "refuse",
+            PARTNER,
+            {"refusal_reason": "other"},
+            "un message est obligatoire",
+        ),
+        ({"status": "sent"}, "refuse", PARTNER, {"refusal_reason": "nope"}, "dans la liste"),
+        ({"status": "sent"}, "accept", PARTNER, {}, "« Date du rendez-vous » est obligatoire"),
+        ({"status": "sent"}, "accept", PARTNER, {"appointment_at": "demain"}, "n'est pas une date"),
+        ({"status": "draft"}, "teleport", COUNSELLOR, {}, "Transition inconnue"),
+    ],
+)
+def test_illegal_transitions_are_refused_and_change_nothing(
+    app, setup, name, actor, values, message
+):
+    referral = _referral()
+    for key, value in setup.items():
+        setattr(referral, key, value)
+    db.session.commit()
+    before = referral.status
+    with pytest.raises(TransitionRefused, match=re.escape(message)):
+        fire(db.session, flows.REFERRAL, referral, name, actor, values)
+    db.session.rollback()
+    assert db.session.get(Referral, referral.id).status == before
+    assert db.session.scalar(sa.select(sa.func.count(WorkflowEvent.id))) == 0
+
+
+def test_a_stale_version_is_refused(app):
+    referral = _referral()
+    with pytest.raises(TransitionRefused, match="a changé"):
+        fire(
+            db.session,
+            flows.REFERRAL,
+            referral,
+            "send",
+            COUNSELLOR,
+            expected_version=referral.version - 1,
+        )
+
+
+def test_refusal_with_other_and_a_message(app):
+    referral = _referral(status="sent")
+    fire(
+        db.session,
+        flows.REFERRAL,
+        referral,
+        "refuse",
+        PARTNER,
+        {"refusal_reason": "other", "comment": "Le jeune a déménagé"},
+    )
+    assert referral.refusal_message == "Le jeune a déménagé" and referral.status == "refused"
+
+
+def test_reminder_after_10_days_and_expiry_after_30(app):
+    today = dt.date(2026, 11, 27)
+    fresh = _referral(status="sent", sent_at=dt.datetime(2026, 11, 20, 9))
+    late = _referral(status="sent", sent_at=dt.datetime(2026, 11, 10, 9))
+    old = _referral(status="sent", sent_at=dt.datetime(2026, 10, 20, 9))
+    assert not flows.needs_reminder(fresh, today) and flows.needs_reminder(late, today)
+    assert flows.expire_overdue(db.session, today) == 1
+    assert flows.expire_overdue(db.session, today) == 0  # idempotent
+    assert (fresh.status, late.status, old.status) == ("sent", "sent", "expired")
+    [event] = events_of(db.session, "referral", old.id)
+    assert event.actor_label == "système"
+
+
+def test_cli_expires(app, runner):
+    _referral(status="sent", sent_at=utcnow() - dt.timedelta(days=40))
+    result = runner.invoke(args=["referrals-expire"])
+    assert "1 orientation(s) expirée(s)." in result.output
+    assert runner.invoke(args=["referrals-expire"]).output.startswith("0 ")
+
+
+# --- the partner's link ------------------------------------------------------------------------
+
+SECRET = "test-secret-key"
+
+
+def _sent_referral():
+    referral = _referral()
+    fire(db.session, flows.REFERRAL, referral, "send", COUNSELLOR)
+    db.session.commit()
+    return referral
+
+
+def test_the_link_works_once_and_shows_only_consented_data(client):
+    referral = _sent_referral()
+    referral.young_person.phone, referral.young_person.address = "06 11 22 33 44", "1 rue Secrète"
+    db.session.commit()
+    token = flows.answer_token(SECRET, referral)
+    page = client.get(f"/partenaire/reponse/{token}").get_data(as_text=True)
+    assert "06 11 22 33 44" in page and "1 rue Secrète" not in page  # contact shared, not address
+    response = client.post(
+        f"/partenaire/reponse/{token}",
+        data={"transition": "accept", "appointment_at": "2026-12-03T10:00"},
+    )
+    assert response.status_code == 200 and "réponse est enregistrée" in response.get_data(
+        as_text=True
+    )
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).status == "accepted"
+    replay = client.post(
+        f"/partenaire/reponse/{token}", data={"transition": "refuse", "refusal_reason": "full"}
+    )
+    assert replay.status_code == 410 and "déjà servi" in replay.get_data(as_text=True)
+    assert db.session.get(Referral, referral.id).status == "accepted"
+
+
+def test_tampered_expired_and_wrong_referral_links(client, monkeypatch):
+    referral = _sent_referral()
+    token = flows.answer_token(SECRET, referral)
+    assert client.get(f"/partenaire/reponse/{token[:-3]}abc").status_code == 410
+    forged = URLSafeTimedSerializer("another-key", salt="referral-answer").dumps(
+        {"r": referral.id, "n": referral.answer_nonce}
+    )
+    assert "n&#39;est pas valide" in client.get(f"/partenaire/reponse/{forged}").get_data(
+        as_text=True
+    )
+    other = _sent_referral()
+    swapped = URLSafeTimedSerializer(SECRET, salt="referral-answer").dumps(
+        {"r": other.id, "n": referral.answer_nonce}
+    )  # another referral's id, this nonce
+    assert "déjà servi" in client.get(f"/partenaire/reponse/{swapped}").get_data(as_text=True)
+    monkeypatch.setattr(flows, "LINK_VALID_DAYS", -1)
+    assert "a expiré" in client.get(f"/partenaire/reponse/{token}").get_data(as_text=True)
+
+
+def test_a_partner_refusal_through_the_link_needs_a_reason(client):
+    referral = _sent_referral()
+    token = flows.answer_token(SECRET, referral)
+    response = client.post(f"/partenaire/reponse/{token}", data={"transition": "refuse"})
+    assert response.status_code == 400 and "Motif" in response.get_data(as_text=True)
+    response = client.post(
+        f"/partenaire/reponse/{token}", data={"transition": "refuse", "refusal_reason": "full"}
+    )
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).refusal_reason == "full"
+
+
+# --- aid requests and budgets ------------------------------------------------------------------
+
+
+def test_the_aid_request_path_and_the_budget(app):
+    aid = make_aid_type(yearly_budget=Decimal("1000"), ceiling_per_youth=Decimal("500"))
+    request = _aid_request(aid, status="draft")
+    fire(db.session, flows.AID_REQUEST, request, "submit", COUNSELLOR)
+    fire(db.session, flows.AID_REQUEST, request, "review", COUNSELLOR)
+    fire(db.session, flows.AID_REQUEST, request, "grant", MANAGER, {"amount_granted": "300"})
+    budget = flows.budget_of(db.session, aid.id, request.budget_year)
+    assert (budget["granted"], budget["paid"], budget["remaining"]) == (300, 0, 700)
+    with pytest.raises(TransitionRefused, match="mode de paiement"):
+        fire(db.session, flows.AID_REQUEST, request, "pay", MANAGER, {"payment_method": "bitcoin"})
+    fire(db.session, flows.AID_REQUEST, request, "pay", MANAGER, {"payment_method": "transfer"})
+    db.session.commit()
+    assert flows.budget_of(db.session, aid.id, request.budget_year)["paid"] == 300
+
+
+def test_a_counsellor_cannot_decide(app):
+    request = _aid_request(make_aid_type())
+    with pytest.raises(TransitionRefused, match="rôle"):
+        fire(db.session, flows.AID_REQUEST, request, "grant", COUNSELLOR, {"amount_granted": "1"})
+
+
+@pytest.mark.parametrize(("amount", "passes"), [("200.00", True), ("200.01", False)])
+def test_exactly_the_remaining_envelope_passes_one_cent_more_fails(app, amount, passes):
+    aid = make_aid_type(yearly_budget=Decimal("500"), ceiling_per_youth=None)
+    first = _aid_request(aid)
+    fire(db.session, flows.AID_REQUEST, first, "grant", ADMIN, {"amount_granted": "300"})
+    second = _aid_request(aid)
+    if passes:
+        fire(db.session, flows.AID_REQUEST, second, "grant", MANAGER, {"amount_granted": amount})
+        assert flows.budget_of(db.session, aid.id, second.budget_year)["remaining"] == 0
+    else:
+        with pytest.raises(TransitionRefused, match="reste 200.00, demandé 200.01"):
+            fire(
+                db.session, flows.AID_REQUEST, second, "grant", MANAGER, {"amount_granted": amount}
+            )
+
+
+@pytest.mark.parametrize(("amount", "passes"), [("150", True), ("150.01", False)])
+def test_the_ceiling_per_young_person_per_year(app, amount, passes):
+    aid = make_aid_type(yearly_budget=None, ceiling_per_youth=Decimal("250"))
+    youth = make_young_person()
+    fire(
+        db.session,
+        flows.AID_REQUEST,
+        _aid_request(aid, youth=youth),
+        "grant",
+        ADMIN,
+        {"amount_granted": "100"},
+    )
+    second = _aid_request(aid, youth=youth)
+    if passes:
+        fire(db.session, flows.AID_REQUEST, second, "grant", MANAGER, {"amount_granted": amount})
+    else:
+        with pytest.raises(TransitionRefused, match="plafond par jeune et par an 250"):
+            fire(
+                db.session, flows.AID_REQUEST, second, "grant", MANAGER, {"amount_granted": amount}
+            )
+
+
+def test_an_admin_overrides_with_a_justification_kept_in_the_log(app):
+    aid = make_aid_type(yearly_budget=Decimal("100"))
+    request = _aid_request(aid)
+    with pytest.raises(TransitionRefused):
+        fire(
+            db.session,
+            flows.AID_REQUEST,
+            request,
+            "grant",
+            MANAGER,
+            {"amount_granted": "150", "override": "Urgence logement"},
+        )
+    event = fire(
+        db.session,
+        flows.AID_REQUEST,
+        request,
+        "grant",
+        ADMIN,
+        {"amount_granted": "150", "override": "Urgence logement validée en comité"},
+    )
+    assert "Dépassement autorisé" in event.comment and "comité" in event.comment
+
+
+@pytest.mark.skipif(
+    not TEST_DATABASE_URL.startswith("postgresql"),
+    reason="row locks are PostgreSQL's; SQLite serialises writers by itself",
+)
+def test_two_concurrent_grants_on_the_last_budget(app):
+    aid = make_aid_type(yearly_budget=Decimal("100"), ceiling_per_youth=None)
+    ids = [_aid_request(aid).id, _aid_request(aid).id]
+    results = []
+    barrier = threading.Barrier(2)
+
+    def grant(request_id):
+        with app.app_context():
+            session = db.session
+            request = session.get(AidRequest, request_id)
+            barrier.wait()
+            try:
+                fire(session, flows.AID_REQUEST, request, "grant", ADMIN, {"amount_granted": "100"})
+                session.commit()
+                results.append("granted")
+            except TransitionRefused:
+                session.rollback()
+                results.append("refused")
+            finally:
+                session.remove()
+
+    threads = [threading.Thread(target=grant, args=(i,)) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["granted", "refused"]
+    db.session.expire_all()
+    assert flows.budget_of(db.session, aid.id, dt.date.today().year)["remaining"] == 0
+
+
+# --- through the screens -----------------------------------------------------------------------
+
+
+def test_a_counsellor_refers_prints_the_fiche_and_sees_the_answer(client, auth):
+    site = make_site()
+    me = auth.login(role="counsellor", site=site)
+    youth = make_young_person(
+        site=site, referent=me, phone="06 10 20 30 40", address="9 rue Privée"
+    )
+    partner = make_partner(name="CMP Jeunes")
+    response = client.post(
+        "/admin/referral/new/",
+        data={
+            "young_person": str(youth.id),
+            "partner": str(partner.id),
+            "reason": "Mal-être",
+            "contact_preference": "direct",
+            "shared_fields": ["contact"],
+            "consent_given": "y",
+        },
+    )
+    assert response.status_code == 302
+    referral = db.session.scalar(sa.select(Referral))
+    page = client.get(f"/admin/referral/workflow/?id={referral.id}").get_data(as_text=True)
+    assert 'data-transition="send"' in page and 'data-transition="accept"' not in page
+    client.post(
+        f"/admin/referral/workflow/?id={referral.id}",
+        data={"transition": "send", "version": str(referral.version)},
+    )
+    db.session.expire_all()
+    fiche = client.get(f"/admin/referral/fiche/?id={referral.id}").get_data(as_text=True)
+    assert "06 10 20 30 40" in fiche and "9 rue Privée" not in fiche
+    page = client.get(f"/admin/referral/workflow/?id={referral.id}").get_data(as_text=True)
+    link = re.search(r'id="answer-link"[^>]*|value="(http[^"]+)"', page)
+    token = re.search(r"/partenaire/reponse/([^\"]+)\"", page).group(1)
+    assert link
+    client.post(
+        f"/partenaire/reponse/{token}",
+        data={"transition": "accept", "appointment_at": "2026-12-05T09:00"},
+    )
+    page = client.get(f"/admin/referral/workflow/?id={referral.id}").get_data(as_text=True)
+    assert "05/12/2026 09:00" in page and "CMP Jeunes (lien)" in page
+
+
+def test_the_screen_refuses_an_illegal_transition_with_a_message(client, auth):
+    site = make_site()
+    me = auth.login(role="counsellor", site=site)
+    referral = _referral(
+        young_person_id=make_young_person(site=site, referent=me).id, consent_at=None
+    )
+    response = client.post(
+        f"/admin/referral/workflow/?id={referral.id}",
+        data={"transition": "send", "version": str(referral.version)},
+        follow_redirects=True,
+    )
+    assert "consentement" in response.get_data(as_text=True)
+    assert db.session.get(Referral, referral.id).status == "draft"
+
+
+def test_another_sites_referral_does_not_exist(client, auth):
+    auth.login(role="counsellor", site=make_site())
+    referral = _referral()
+    assert client.get(f"/admin/referral/workflow/?id={referral.id}").status_code == 404
+    assert client.get(f"/admin/referral/fiche/?id={referral.id}").status_code == 404
+    assert (
+        client.post(
+            f"/admin/referral/workflow/?id={referral.id}", data={"transition": "cancel"}
+        ).status_code
+        == 404
+    )
+
+
+def test_aid_catalogue_shows_the_budget_of_the_year(client, admin):
+    aid = make_aid_type(name="FAJ urgence", yearly_budget=Decimal("1000"))
+    request = _aid_request(aid)
+    fire(db.session, flows.AID_REQUEST, request, "grant", ADMIN, {"amount_granted": "250"})
+    db.session.commit()
+    page = client.get("/admin/aidtype/").get_data(as_text=True)
+    assert "accordé : 250" in page and "reste : 750" in page
+
+
+def test_stats_and_diagram(client, admin):
+    referral = _sent_referral()
+    fire(
+        db.session,
+        flows.REFERRAL,
+        referral,
+        "accept",
+        PARTNER,
+        {"appointment_at": "2026-12-01T10:00"},
+    )
+    db.session.commit()
+    page = client.get("/admin/referral/stats/").get_data(as_text=True)
+    assert "Psy du quartier" in page and "100 %" in page
+    assert "stateDiagram-v2" in page and "draft --&gt; sent" in page
