@@ -450,3 +450,8 @@ def test_stats_and_diagram(client, admin):
     page = client.get("/admin/referral/stats/").get_data(as_text=True)
     assert "Psy du quartier" in page and "100 %" in page
     assert "stateDiagram-v2" in page and "draft --&gt; sent" in page
+
+
+def test_the_referral_list_links_to_the_statistics(client, admin):
+    page = client.get("/admin/referral/").get_data(as_text=True)
+    assert 'href="/admin/referral/stats/"' in page and "Orientations et aides" in page

@@ -38,6 +38,7 @@ from .people import AccountView, CounsellorView, MyYoungPeopleView, SiteView, Yo
 from .referrals import AidRequestView, ReferralView
 
 REFERENCES = _l("Référentiels")
+FOLLOW_UP = _l("Orientations et aides")
 
 
 def init_app(app) -> Admin:
@@ -81,9 +82,13 @@ def init_app(app) -> Admin:
     admin.add_view(
         ThemeView(Theme, db, name=_l("Thématiques"), endpoint="theme", category=REFERENCES)
     )
-    admin.add_view(ReferralView(Referral, db, name=_l("Orientations"), endpoint="referral"))
     admin.add_view(
-        AidRequestView(AidRequest, db, name=_l("Demandes d'aide"), endpoint="aidrequest")
+        ReferralView(Referral, db, name=_l("Orientations"), endpoint="referral", category=FOLLOW_UP)
+    )
+    admin.add_view(
+        AidRequestView(
+            AidRequest, db, name=_l("Demandes d'aide"), endpoint="aidrequest", category=FOLLOW_UP
+        )
     )
     app.register_blueprint(referrals.bp)
     admin.add_view(

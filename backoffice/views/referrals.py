@@ -154,6 +154,7 @@ class ReferralView(WorkflowScreen):
     """Orientations: my referrals by state, those waiting too long, per partner statistics."""
 
     workflow = flows.REFERRAL
+    list_template = "admin/referrals/list.html"
     column_list = ["young_person", "partner", "status", "sent_at", "appointment_at", "counsellor"]
     column_labels = {
         "sent_at": _l("Envoyée le"),
