@@ -57,3 +57,26 @@ def test_security_headers(client):
     response = client.get("/login")
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_english_catalogue_translates_every_string_we_wrote():
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    path = Path(__file__).parents[1] / "backoffice/translations/en/LC_MESSAGES/messages.po"
+    catalog = read_po(path.open("rb"), locale="en")
+    untranslated = [m.id for m in catalog if m.id and not m.string]
+    assert untranslated == []
+    mo = path.with_suffix(".mo")
+    assert mo.stat().st_mtime >= path.stat().st_mtime - 1  # compiled after the last edit
+
+
+def test_the_wizard_in_english(client, auth):
+    from .factories import make_site, make_young_person
+
+    site = make_site()
+    me = auth.login(role="counsellor", site=site, locale="en")
+    youth = make_young_person(site=site, referent=me)
+    page = client.get(f"/admin/interviews/file/{youth.id}").get_data(as_text=True)
+    assert "New interview" in page and "Autonomy over the interviews" in page

@@ -22,18 +22,6 @@ from backoffice.views.base import BackofficeModelView
 
 from .factories import make_aid_type, make_partner, make_site, make_user, make_young_person
 
-#: Endpoint (view function) -> the operation it performs.
-OPERATION = {
-    "index_view": "list",
-    "details_view": "details",
-    "create_view": "create",
-    "edit_view": "edit",
-    "delete_view": "delete",
-    "export": "export",
-    "action_view": "delete",
-    "ajax_update": "edit",
-    "ajax_lookup": "list",
-}
 NEEDS_RECORD = {"details_view", "edit_view", "delete_view", "action_view", "ajax_update"}
 OTHER_SITE_NAME = "Autresite"
 
@@ -97,10 +85,10 @@ def test_every_endpoint_obeys_role_and_site(app, client, world, role, site_key):
     checked = 0
     for rule in app.url_map.iter_rules():
         endpoint, _, function = rule.endpoint.partition(".")
-        if endpoint not in views or function not in OPERATION:
+        if endpoint not in views or function not in views[endpoint].operation_of:
             continue
         view = views[endpoint]
-        operation = OPERATION[function]
+        operation = view.operation_of[function]
         allowed = role in view.permissions.get("list", ()) and role in view.permissions.get(
             operation, ()
         )

@@ -251,10 +251,7 @@ class InterviewView(BaseView):
             }.get(review, action.status)
             action.outcome_note = note or action.outcome_note
             action.reviewed_at_id = interview.id
-        for objective in rules.open_objectives(db.session, interview.young_person_id):
-            status = form.get(f"objective-{objective.id}")
-            if status in vocab.OBJECTIVE_STATUSES:
-                objective.status = status
+        _update_objectives(interview, form)
         return errors
 
     def _save_diagnosis(self, interview, form) -> dict:
@@ -312,10 +309,7 @@ class InterviewView(BaseView):
 
     def _save_objectives(self, interview, form) -> dict:
         errors = {}
-        for objective in rules.open_objectives(db.session, interview.young_person_id):
-            status = form.get(f"objective-{objective.id}")
-            if status in vocab.OBJECTIVE_STATUSES:
-                objective.status = status
+        _update_objectives(interview, form)
         domain_ids = {d.id for d in rules.domains(db.session)}
         for row in range(NEW_ROWS):
             statement = (form.get(f"new-statement-{row}") or "").strip()
@@ -557,6 +551,14 @@ class InterviewView(BaseView):
                 .order_by(AidRequest.id.desc())
             ).all(),
         )
+
+
+def _update_objectives(interview: Interview, form) -> None:
+    """The open objectives' progress, as marked in steps 1 and 3."""
+    for objective in rules.open_objectives(db.session, interview.young_person_id):
+        status = form.get(f"objective-{objective.id}")
+        if status in vocab.OBJECTIVE_STATUSES:
+            objective.status = status
 
 
 def _start_follow_up(interview: Interview, proposal: Proposal) -> None:

@@ -80,3 +80,18 @@ def shot(tmp_path):
         return path
 
     return take
+
+
+@pytest.fixture
+def sign_in(live_app):
+    """Sign ``page`` in through the real login form and wait for the home page."""
+
+    def sign(page, email, password):
+        base = live_app.config["LIVE_URL"]
+        page.goto(f"{base}/login")
+        page.fill("#email", email)
+        page.fill("#password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/admin/")
+
+    return sign

@@ -10,15 +10,7 @@ from backoffice.models import Partner, Programme, YoungPerson
 from ..factories import PASSWORD, make_partner, make_site, make_user, make_young_person
 
 
-def _sign_in(page, base, email):
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/admin/")
-
-
-def test_delete_asks_for_confirmation_and_inline_forms_work(live_app, page, shot):
+def test_delete_asks_for_confirmation_and_inline_forms_work(live_app, page, shot, sign_in):
     with live_app.app_context():
         admin = make_user(role="admin", email="admin@example.org")
         make_partner(name="À supprimer")
@@ -31,7 +23,7 @@ def test_delete_asks_for_confirmation_and_inline_forms_work(live_app, page, shot
         "console",
         lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None,
     )
-    _sign_in(page, base, "admin@example.org")
+    sign_in(page, "admin@example.org", PASSWORD)
 
     page.goto(f"{base}/admin/partner/")
     page.once("dialog", lambda dialog: dialog.dismiss())
@@ -72,13 +64,13 @@ def test_delete_asks_for_confirmation_and_inline_forms_work(live_app, page, shot
     assert unexpected == []
 
 
-def test_filters_work_under_the_csp(live_app, page):
+def test_filters_work_under_the_csp(live_app, page, sign_in):
     with live_app.app_context():
         make_user(role="admin", email="admin@example.org")
         make_young_person(last_name="Actif")
         make_young_person(last_name="Veille", status="on_hold")
     base = live_app.config["LIVE_URL"]
-    _sign_in(page, base, "admin@example.org")
+    sign_in(page, "admin@example.org", PASSWORD)
     page.goto(f"{base}/admin/youngperson/")
     page.click("text=Ajouter un filtre")
     page.click("a.filter:has-text('Statut')")

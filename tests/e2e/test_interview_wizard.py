@@ -13,7 +13,7 @@ from seed.catalogue import load_catalogue
 from seed.demo import DEMO_PASSWORD, seed_demo, seed_histories
 
 
-def test_a_follow_up_interview_in_six_steps(live_app, page, shot):
+def test_a_follow_up_interview_in_six_steps(live_app, page, shot, sign_in):
     with live_app.app_context():
         load_catalogue(db.session)
         seed_demo(db.session, 40)
@@ -34,11 +34,7 @@ def test_a_follow_up_interview_in_six_steps(live_app, page, shot):
             .limit(1)
         )
     base = live_app.config["LIVE_URL"]
-    page.goto(f"{base}/login")
-    page.fill("#email", "conseiller@demo.mission-locale.fr")
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/admin/")
+    sign_in(page, "conseiller@demo.mission-locale.fr", DEMO_PASSWORD)
     shot(page, "accueil-conseiller", full_page=True)
 
     page.goto(f"{base}/admin/interviews/file/{youth_id}")

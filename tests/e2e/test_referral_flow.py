@@ -11,7 +11,7 @@ from seed.catalogue import load_catalogue
 from seed.demo import DEMO_PASSWORD, seed_demo
 
 
-def test_refer_send_answer_and_see_it(live_app, page, browser, shot):
+def test_refer_send_answer_and_see_it(live_app, page, browser, shot, sign_in):
     with live_app.app_context():
         load_catalogue(db.session)
         seed_demo(db.session, 30)
@@ -27,11 +27,7 @@ def test_refer_send_answer_and_see_it(live_app, page, browser, shot):
             sa.select(Partner.id).where(Partner.name == "Point accueil écoute jeunes")
         )
     base = live_app.config["LIVE_URL"]
-    page.goto(f"{base}/login")
-    page.fill("#email", "conseiller@demo.mission-locale.fr")
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/admin/")
+    sign_in(page, "conseiller@demo.mission-locale.fr", DEMO_PASSWORD)
 
     page.goto(f"{base}/admin/interviews/file/{youth_id}")
     page.click("text=Orienter vers un partenaire")
