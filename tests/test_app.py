@@ -60,11 +60,10 @@ def test_security_headers(client):
 
 
 def test_the_english_catalogue_translates_every_string_we_wrote():
+    import gettext
     from pathlib import Path
 
     from babel.messages.pofile import read_po
-
-    import gettext
 
     path = Path(__file__).parents[1] / "backoffice/translations/en/LC_MESSAGES/messages.po"
     with path.open("rb") as handle:
