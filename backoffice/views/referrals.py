@@ -30,7 +30,6 @@ from ..domain.workflow import Actor, TransitionRefused, events_of, fire
 from ..extensions import db, limiter
 from ..models import AidRequest, AidType, Partner, Referral, YoungPerson, utcnow
 from .base import ALL_ROLES, BackofficeModelView, RelatedEqualFilter, badge, translated
-from .people import sites_in_scope  # noqa: F401 - the same scoped choices as the youth form
 
 STAFF = frozenset({"admin", "counsellor"})
 
