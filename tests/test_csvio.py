@@ -183,7 +183,7 @@ def test_natural_keys_update_instead_of_duplicating(app):
     report = _import("partners", data, commit=False)
     assert (report.created, report.updated, report.unchanged) == (0, 2, 0)
     changes = {d.label: d.changes for d in report.diffs}
-    assert changes["siret 73282932000074"]["Ville"] == ("Lyon", "Bron")
+    assert changes["Avec SIRET renommé 69001 73282932000074"]["Ville"] == ("Lyon", "Bron")
     assert (
         _count(Partner) == 2
         and db.session.scalar(sa.select(Partner.city).where(Partner.siret == "73282932000074"))

@@ -363,7 +363,11 @@ def _handle_chunk(
             report.diffs.append(
                 RowDiff(
                     line,
-                    " ".join(format_value(k) for k in key),
+                    " ".join(
+                        f.display(values[f.attr])
+                        for f in fields.values()
+                        if f.in_key and values.get(f.attr) not in (None, "")
+                    ),
                     {
                         fields[a].header: (fields[a].display(old), fields[a].display(new))
                         for a, (old, new) in changes.items()
