@@ -8,6 +8,7 @@ model. Adding one more catalogue model takes a model, a class of a few lines her
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms.validators import DataRequired, NumberRange, Regexp
@@ -111,15 +112,19 @@ def _budget_cell(view, context, model, name):
     if model.yearly_budget is None:
         return ""
     budget = budget_of(db.session, model.id, dt.date.today().year)
+
+    def money(value):
+        return format_decimal(value, format="#,##0.00")
+
     return Markup(
         '<span class="small text-nowrap">{} : {} · {} : {} · <b>{} : {}</b></span>'
     ).format(
         _l("accordé"),
-        budget["granted"],
+        money(budget["granted"]),
         _l("payé"),
-        budget["paid"],
+        money(budget["paid"]),
         _l("reste"),
-        budget["remaining"],
+        money(budget["remaining"]),
     )
 
 
