@@ -454,3 +454,18 @@ def test_a_referral_or_an_aid_from_step_4_starts_as_a_draft(client, youth):
 def test_the_young_people_list_links_to_each_file(client, youth):
     page = client.get("/admin/youngperson/").get_data(as_text=True)
     assert f'href="/admin/interviews/file/{youth.id}"' in page
+
+
+def test_my_young_people_flags_who_is_stalling(client, youth):
+    _history(
+        youth,
+        [False, False, False],
+        [None, None, None],
+        start=dt.datetime.combine(dt.date.today(), dt.time(9)),
+    )
+    calm = make_young_person(site=youth.site, referent=youth.referent, last_name="Serein")
+    page = client.get("/admin/myyoungperson/").get_data(as_text=True)
+    row = page.split("Amrani")[1].split("</tr>")[0]
+    assert "sans progression" in row
+    calm_row = page.split("Serein")[1].split("</tr>")[0]
+    assert "sans progression" not in calm_row and calm.id

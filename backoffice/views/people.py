@@ -382,10 +382,25 @@ class YoungPersonView(BackofficeModelView):
         return super().details_view()
 
 
+def _progress_cell(view, context, model, name):
+    from ..domain.interviews import stalling
+
+    verdict = stalling(db.session, model.id, dt.date.today())
+    if not verdict.flagged:
+        return ""
+    return Markup('<span class="badge badge-warning" title="{}">{}</span>').format(
+        " ".join(_(r, n=3, days=45) for r in verdict.reasons), _("sans progression")
+    )
+
+
 class MyYoungPeopleView(YoungPersonView):
-    """Mes jeunes: the counsellor's own caseload, the young people they are referent of."""
+    """Mes jeunes: the counsellor's own caseload, the young people they are referent of, with
+    those going in circles flagged."""
 
     permissions = {**YoungPersonView.permissions, "list": frozenset({"counsellor"})}
+    column_list = [*YoungPersonView.column_list, "progress"]
+    column_labels = {"progress": _l("Suivi")}
+    column_formatters = {**YoungPersonView.column_formatters, "progress": _progress_cell}
 
     def scope_clause(self):
         clause = super().scope_clause()
