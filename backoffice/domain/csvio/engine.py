@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import io
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -102,7 +103,7 @@ class ImportReport:
         }
 
 
-class EntitySpec:
+class EntitySpec(ABC):
     """How one entity is imported and exported; subclasses declare, the engine does the rest."""
 
     name: str
@@ -113,16 +114,17 @@ class EntitySpec:
     #: a counsellor imports the young people of their own site only
     only_site_id: int | None = None
 
+    @abstractmethod
     def fields(self, session: Session) -> list[Field]:
-        raise NotImplementedError
+        """The columns of the file, with parsers bound to this run's look-ups."""
 
+    @abstractmethod
     def key(self, values: dict) -> tuple | None:
         """The natural key of a parsed row (None when its key cells are invalid)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def existing_keys(self, session: Session) -> dict[tuple, int]:
         """Every existing record's natural key -> id (one query)."""
-        raise NotImplementedError
 
     def check(self, values: dict, present: set[str]) -> list[tuple[str, str]]:
         """Cross-field rules: (header, message) pairs."""
