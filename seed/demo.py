@@ -171,7 +171,8 @@ def young_person_rows(count: int, counsellors: dict[int, list[int]], seed: int =
             "birth_date": birth,
             "gender": gender,
             "email": f"{_ascii(first)}.{_ascii(last)}{rng.randint(1, 999)}@example.fr",
-            "phone": f"06 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} "
+            # 06 40 to 06 89: numbers that exist (06 3x, 06 9x are not all allocated)
+            "phone": f"06 {rng.randint(40, 89)} {rng.randint(10, 99)} {rng.randint(10, 99)} "
             f"{rng.randint(10, 99)}",
             "address": rng.choice(pools["street"]),
             "postcode": postcode,

@@ -33,10 +33,11 @@ def _youth_form(**overrides):
     ("overrides", "message"),
     [
         ({"email": "pas-une-adresse"}, "Adresse e-mail invalide."),
-        ({"phone": "123"}, "Numéro de téléphone attendu"),
-        ({"postcode": "6900"}, "Le code postal compte 5 chiffres."),
+        ({"phone": "123"}, "pas un numéro de téléphone (06 12 34 56 78)"),
+        ({"postcode": "690"}, "pas un code postal (5 chiffres)"),
         ({"birth_date": "2999-01-01"}, "La date de naissance est dans le futur."),
-        ({"birth_date": "31/02/2005"}, "Date invalide : JJ/MM/AAAA ou AAAA-MM-JJ attendu."),
+        ({"birth_date": "31/02/2005"}, "pas une date qui existe"),
+        ({"birth_date": "2005"}, "pas une date : écrivez-la JJ/MM/AAAA"),
         ({"last_name": ""}, "Ce champ est requis."),
         (
             {"status": "exited"},
@@ -96,7 +97,7 @@ def test_registration_outside_16_25_warns_but_keeps_the_record(client, admin):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"siret": "123 456 789 00012"}, "SIRET invalide"),
+        ({"siret": "123 456 789 00012"}, "pas un SIRET valide"),
         ({"website": "pas un site"}, "Adresse web attendue"),
         ({"kind": "inconnu"}, "N&#39;est pas un choix valide"),
         ({"name": ""}, "Ce champ est requis."),
@@ -121,7 +122,7 @@ def test_duplicate_siret_is_refused_clearly(client, admin):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"yearly_budget": "beaucoup"}, "Nombre attendu"),
+        ({"yearly_budget": "beaucoup"}, "pas un nombre (ex. 1 500,50)"),
         ({"default_amount": "-5"}, "Montant positif."),
         ({"code": "é"}, "Code en majuscules"),
         ({"category": "nope"}, "N&#39;est pas un choix valide"),

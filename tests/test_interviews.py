@@ -161,7 +161,7 @@ def test_each_step_validates_on_its_own(client, youth):
         kind="first",
         attendance="present",
     ).get_data(as_text=True)
-    assert "Date et heure invalides." in body and 'value="hier"' in body  # typed value kept
+    assert "« hier » n&#39;est pas une date" in body and 'value="hier"' in body  # kept
     body = _step(
         client,
         interview,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..models import AidRequest, AidType, Referral, utcnow
 from . import vocabularies as vocab
+from .values import InvalidValue, format_decimal, parse_datetime, parse_decimal
 from .workflow import Actor, Transition, TransitionRefused, Workflow, fire
 
 REMIND_AFTER_DAYS = 10
@@ -51,14 +52,13 @@ def _on_send(session, referral, values, actor):
 
 
 def _parse_datetime(value):
+    """A date and time typed in a workflow form (``values.parse_datetime``, like every door)."""
     if isinstance(value, dt.datetime) or value is None:
         return value
-    for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return dt.datetime.strptime(value.strip(), fmt)
-        except ValueError:
-            continue
-    raise TransitionRefused(f"« {value} » n'est pas une date (JJ/MM/AAAA HH:MM).")
+    try:
+        return parse_datetime(value)
+    except InvalidValue as error:
+        raise TransitionRefused(str(error)) from error
 
 
 def _on_accept(session, referral, values, actor):
@@ -261,14 +261,25 @@ def referral_for_token(
 # --- aid requests -------------------------------------------------------------------------------
 
 
+#: The largest amount a grant may carry (the column is Numeric(10, 2)).
+AMOUNT_DIGITS = 10
+
+
 def _amount(value) -> Decimal:
+    """A granted amount: French number, two decimals at most, strictly positive, bounded."""
+    if isinstance(value, Decimal):
+        text = format_decimal(value)
+    else:
+        text = str(value or "").strip()
+    if not text:
+        raise TransitionRefused("Indiquez le montant.")
     try:
-        amount = Decimal(str(value).replace(" ", "").replace(",", "."))
-    except InvalidOperation as error:
-        raise TransitionRefused(f"« {value} » n'est pas un montant.") from error
-    if not amount.is_finite() or amount < 0:
-        raise TransitionRefused(f"« {value} » n'est pas un montant.")
-    return amount.quantize(Decimal("0.01"))
+        amount = parse_decimal(text, places=2, max_digits=AMOUNT_DIGITS)
+    except InvalidValue as error:
+        raise TransitionRefused(str(error)) from error
+    if amount <= 0:
+        raise TransitionRefused("Le montant accordé doit être supérieur à 0 €.")
+    return amount
 
 
 def budget_of(session: Session, aid_type_id: int, year: int) -> dict:

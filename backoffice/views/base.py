@@ -130,7 +130,7 @@ class BackofficeModelView(ModelView):
     can_set_page_size = True
     page_size = 20
     page_size_options = (20, 50, 100)
-    export_types = ["csv"]
+    export_types = ["csv", "xlsx"]
     column_type_formatters = TYPE_FORMATTERS
     column_type_formatters_export = EXPORT_TYPE_FORMATTERS
     column_type_formatters_detail = DETAIL_TYPE_FORMATTERS
@@ -172,6 +172,15 @@ class BackofficeModelView(ModelView):
             if isinstance(column.type, sa.Date) and not isinstance(column.type, sa.DateTime)
         }
         self.form_overrides = {**numeric, **dates, **(self.form_overrides or {})}
+        # The column's scale and precision bound what a form accepts, as in an import.
+        form_args = {name: dict(args) for name, args in (self.form_args or {}).items()}
+        for column in model.__table__.columns:
+            if column.key in numeric:
+                form_args.setdefault(column.key, {}).setdefault("places", column.type.scale or 0)
+                form_args[column.key].setdefault("max_digits", column.type.precision)
+            elif column.key in dates and column.key == "birth_date":
+                form_args.setdefault(column.key, {}).setdefault("past", True)
+        self.form_args = form_args
         if self.column_searchable_list is None:
             self.column_searchable_list = [
                 name for name in self.default_search_names if name in model.__table__.c
@@ -233,18 +242,27 @@ class BackofficeModelView(ModelView):
     #: The import/export declaration behind this screen (domain/csvio/entities.py), if any: its
     #: export is then the same file the import reads back, streamed, in CSV or .xlsx.
     csv_entity: str | None = None
+    #: Whether this screen is the one that imports ``csv_entity`` (a second screen of the same
+    #: records, such as *Mes jeunes*, exports them but leaves the import to the first).
+    csv_imports: bool = True
 
     @expose("/export/<export_type>/")
     def export(self, export_type):
-        if self.csv_entity is None:
-            return super().export(export_type)
-        if export_type not in ("csv", "xlsx"):
+        """Every row the list shows (search, filters, sort, scope) as CSV or .xlsx, streamed
+        through the one engine: never a page, never Flask-Admin's own export."""
+        if export_type not in self.export_types:
             abort(404)
-        from .imports import stream_export
+        from .exports import stream_export
 
+        name = f"{self.csv_entity or self.endpoint}-{dt.date.today():%Y-%m-%d}"
+        return stream_export(self, self.export_query(), export_type, name)
+
+    def export_query(self):
+        """The list's query without its page: what the screen shows, every row of it."""
         view_args = self._get_list_extra_args()
         sort = self._get_column_by_idx(view_args.sort)
-        _count, query = self.get_list(
+        _count, query = ModelView.get_list(  # not our get_list, which clamps the page size
+            self,
             0,
             sort[0] if sort else None,
             view_args.sort_desc,
@@ -253,8 +271,7 @@ class BackofficeModelView(ModelView):
             execute=False,
             page_size=0,
         )
-        name = f"{self.csv_entity}-{dt.date.today():%Y-%m-%d}"
-        return stream_export(self, self.csv_entity, query, export_type, name)
+        return query
 
     # --- permissions -------------------------------------------------------------------------
 

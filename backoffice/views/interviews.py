@@ -7,7 +7,6 @@ browser loses nothing, and the interview resumes at the furthest step reached.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
@@ -16,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..domain import interviews as rules
-from ..domain import scope
+from ..domain import scope, values
 from ..domain import vocabularies as vocab
 from ..extensions import db
 from ..models import (
@@ -72,25 +71,17 @@ def _interview_or_404(interview_id) -> Interview:
 
 
 def _date(text: str | None) -> dt.date | None:
-    if not text:
+    """A date of the wizard, read like every other door (``values.parse_date``)."""
+    if not text or not text.strip():
         return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return dt.datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(text)
+    return values.parse_date(text)
 
 
 def _datetime(text: str | None) -> dt.datetime | None:
-    if not text:
+    """A date and time of the wizard (``values.parse_datetime``)."""
+    if not text or not text.strip():
         return None
-    for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"):
-        try:
-            return dt.datetime.strptime(text.strip(), fmt)
-        except ValueError:
-            continue
-    raise ValueError(text)
+    return values.parse_datetime(text)
 
 
 def _int_or_none(text):
@@ -288,8 +279,8 @@ class InterviewView(BaseView):
                 errors["starts_at"] = _("Date et heure obligatoires.")
             else:
                 interview.starts_at = starts_at
-        except ValueError:
-            errors["starts_at"] = _("Date et heure invalides.")
+        except values.InvalidValue as error:
+            errors["starts_at"] = str(error)
         for field, vocabulary in (
             ("channel", vocab.INTERVIEW_CHANNELS),
             ("kind", vocab.INTERVIEW_KINDS),
@@ -328,8 +319,8 @@ class InterviewView(BaseView):
                 continue
             try:
                 target = _date(form.get(f"new-target-{row}"))
-            except ValueError:
-                errors[f"new-target-{row}"] = _("Date invalide.")
+            except values.InvalidValue as error:
+                errors[f"new-target-{row}"] = str(error)
                 continue
             domain_id = _int_or_none(form.get(f"new-domain-{row}"))
             db.session.add(
@@ -364,13 +355,13 @@ class InterviewView(BaseView):
                 errors[f"new-description-{row}"] = _("Décrivez la proposition.")
                 continue
             outcome = form.get(f"new-outcome-{row}", "prescribed")
-            hours_text = (form.get(f"new-hours-{row}") or "").replace(",", ".").strip()
+            hours_text = (form.get(f"new-hours-{row}") or "").strip()
             try:
-                hours = Decimal(hours_text) if hours_text else None
-                if hours is not None and not 0 <= hours <= 60:
-                    raise InvalidOperation
-            except InvalidOperation:
-                errors[f"new-hours-{row}"] = _("Un nombre d'heures de 0 à 60.")
+                hours = values.parse_decimal(hours_text, places=1, unit="h") if hours_text else None
+                if hours is not None and hours > 60:
+                    raise values.InvalidValue(_("Un nombre d'heures de 0 à 60."))
+            except values.InvalidValue as error:
+                errors[f"new-hours-{row}"] = str(error)
                 continue
             aid_id = _int_or_none(form.get(f"new-aid-{row}"))
             partner_id = _int_or_none(form.get(f"new-partner-{row}"))
@@ -416,8 +407,8 @@ class InterviewView(BaseView):
                 continue
             try:
                 due = _date(form.get(f"new-due-{row}"))
-            except ValueError:
-                errors[f"new-due-{row}"] = _("Date invalide.")
+            except values.InvalidValue as error:
+                errors[f"new-due-{row}"] = str(error)
                 continue
             if due is None:
                 errors[f"new-due-{row}"] = _("Pour quand ? Une échéance évite de tourner en rond.")
@@ -436,8 +427,8 @@ class InterviewView(BaseView):
             )
         try:
             interview.next_appointment = _datetime(form.get("next_appointment"))
-        except ValueError:
-            errors["next_appointment"] = _("Date et heure invalides.")
+        except values.InvalidValue as error:
+            errors["next_appointment"] = str(error)
         level = form.get("autonomy_level")
         if level and level not in vocab.AUTONOMY_LEVELS:
             errors["autonomy_level"] = _("Choix invalide.")

@@ -10,13 +10,26 @@ from wtforms import DateField, DecimalField
 from wtforms.validators import Email, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import TextInput
 
-from ..domain.people import normalise_siret, siret_is_valid
+from ..domain import values
 
-POSTCODE = Regexp(r"^\d{5}$", message=_l("Le code postal compte 5 chiffres."))
-PHONE = Regexp(
-    r"^(\+33\s?|0)[1-9]([\s.-]?\d{2}){4}$",
-    message=_l("Numéro de téléphone attendu au format 06 12 34 56 78 ou +33 6 12 34 56 78."),
-)
+
+def normalised(parse):
+    """A validator that reads the field with a parser of ``domain/values.py`` and stores its
+    normal form (the same rule as the CSV import and the wizard), or shows its French message."""
+
+    def check(form, field):
+        if field.data in (None, ""):
+            return
+        try:
+            field.data = parse(str(field.data))
+        except values.InvalidValue as error:
+            raise ValidationError(str(error)) from error
+
+    return check
+
+
+POSTCODE = normalised(values.parse_postcode)
+PHONE = normalised(values.parse_phone)
 EMAIL = Email(message=_l("Adresse e-mail invalide."), check_deliverability=False)
 URL = Regexp(r"^https?://[^\s/$.?#].[^\s]*$", message=_l("Adresse web attendue (https://…)."))
 
@@ -27,11 +40,11 @@ def optional(*validators):
 
 
 def siret(form, field):
-    """Normalise the SIRET typed by a person (spaces, dots) and check its Luhn key."""
-    value = normalise_siret(field.data)
-    field.data = value
-    if value is not None and not siret_is_valid(value):
-        raise ValidationError(_l("SIRET invalide : 14 chiffres dont la clé de contrôle est juste."))
+    """Normalise the SIRET typed by a person (spaces, dots, lost leading zeros), check its key."""
+    if not (field.data or "").strip():
+        field.data = None
+        return
+    normalised(values.parse_siret)(form, field)
 
 
 def plausible_birth_date(form, field):
@@ -86,45 +99,54 @@ NAME = Length(max=100, message=_l("100 caractères au plus."))
 
 
 class FrenchDecimalField(DecimalField):
-    """A decimal typed the French way: ``1 500,50`` as well as ``1500.50``."""
+    """A decimal typed the French way (``1 500,50``), read by ``values.parse_decimal`` with the
+    column's scale and precision: "1.500" is refused as ambiguous, as in an import."""
 
     widget = TextInput()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, places=2, max_digits=None, **kwargs):
         kwargs.setdefault("render_kw", {"inputmode": "decimal"})
-        kwargs.setdefault("places", None)
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, places=None, **kwargs)
+        self.scale = places
+        self.max_digits = max_digits
 
     def process_formdata(self, valuelist):
-        if valuelist:
-            valuelist = [
-                value.replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace(",", ".")
-                for value in valuelist
-            ]
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
         try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(_l("Nombre attendu, par exemple 1 500,50.")) from error
+            self.data = values.parse_decimal(
+                valuelist[0], places=self.scale, max_digits=self.max_digits
+            )
+        except values.InvalidValue as error:
+            self.data = None
+            raise ValueError(str(error)) from error
 
     def _value(self):
         if self.raw_data:
             return self.raw_data[0]
         if self.data is None:
             return ""
-        return format(self.data, "f").replace(".", ",")
+        return values.format_decimal(self.data, places=self.scale)
 
 
 class FrenchDateField(DateField):
-    """A date typed as 31/12/2025 or picked (ISO) in the calendar, with a French error."""
+    """A date typed as 31/12/2025 (or 31/12/25) or picked (ISO) in the calendar, read by
+    ``values.parse_date`` like every other door."""
 
     widget = DatePickerWidget()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, past=False, **kwargs):
         kwargs["format"] = ["%Y-%m-%d", "%d/%m/%Y"]
         super().__init__(*args, **kwargs)
+        self.past = past
 
     def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
         try:
-            super().process_formdata([value.strip() for value in valuelist])
-        except ValueError as error:
-            raise ValueError(_l("Date invalide : JJ/MM/AAAA ou AAAA-MM-JJ attendu.")) from error
+            self.data = values.parse_date(valuelist[0], past=self.past)
+        except values.InvalidValue as error:
+            self.data = None
+            raise ValueError(str(error)) from error

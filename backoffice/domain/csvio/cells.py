@@ -10,14 +10,13 @@ import datetime as dt
 import functools
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from ..people import normalise_siret, siret_is_valid
+from .. import values
 from ..vocabularies import Vocabulary
 
-
-class CellError(ValueError):
-    """A cell that cannot be read; the message is shown to staff as is (French)."""
+#: A cell that cannot be read; the message is shown to staff as is (French).
+CellError = values.InvalidValue
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -31,73 +30,38 @@ def fold(text: str) -> str:
     return " ".join(bare.casefold().replace("’", "'").split())
 
 
-# --- parsers -------------------------------------------------------------------------------
+# --- parsers: the French values of ``domain/values.py``, the one place they are defined --------
 
-_DATE_FR = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
-
-
-def parse_date(text: str) -> dt.date:
-    """31/12/2025, 1/2/2025, 31.12.2025 or 2025-12-31."""
-    if len(text) == 10 and text[2] == "/" and text[5] == "/":  # the common case, fast
-        try:
-            return dt.date(int(text[6:]), int(text[3:5]), int(text[:2]))
-        except ValueError:
-            pass  # not digits, or not a real date: the slow path says which
-    match = _DATE_FR.match(text)
-    if match:
-        day, month, year = (int(g) for g in match.groups())
-    else:
-        match = _DATE_ISO.match(text)
-        if not match:
-            raise CellError(f"« {text} » n'est pas une date (JJ/MM/AAAA attendu).")
-        year, month, day = (int(g) for g in match.groups())
-    try:
-        return dt.date(year, month, day)
-    except ValueError as error:
-        raise CellError(f"« {text} » n'est pas une date qui existe.") from error
+parse_date = values.parse_date
+parse_birth_date = values.parse_birth_date
+parse_datetime = values.parse_datetime
+parse_bool = values.parse_bool
+parse_email = values.parse_email
+parse_phone = values.parse_phone
+parse_postcode = values.parse_postcode
+parse_siret = values.parse_siret
 
 
-def parse_decimal(text: str) -> Decimal:
-    """1 234,56 · 1234.56 · 1 234,56 € (space, no-break space, thin space as thousands)."""
-    cleaned = re.sub(r"[\s\u00a0\u202f€]", "", text)
-    if cleaned.count(",") == 1 and "." in cleaned:  # 1.234,56
-        cleaned = cleaned.replace(".", "")
-    cleaned = cleaned.replace(",", ".")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation as error:
-        raise CellError(f"« {text} » n'est pas un nombre (ex. 1 234,50).") from error
-    if not value.is_finite():
-        raise CellError(f"« {text} » n'est pas un nombre (ex. 1 234,50).")
-    if value < 0:
-        raise CellError(f"« {text} » : un montant négatif n'est pas accepté.")
-    return value.quantize(Decimal("0.01"))
+def decimal_parser(places: int = 2, max_digits: int | None = None):
+    """A French decimal with the column's scale and precision."""
+
+    def parse(text: str) -> Decimal:
+        return values.parse_decimal(text, places=places, max_digits=max_digits)
+
+    return parse
 
 
-def parse_int(text: str) -> int:
-    try:
-        return int(text.replace(" ", ""))
-    except ValueError as error:
-        raise CellError(f"« {text} » n'est pas un nombre entier.") from error
+parse_decimal = decimal_parser()
 
 
-_TRUE = {"oui", "o", "vrai", "1", "x", "yes", "y", "true"}
-_FALSE = {"non", "n", "faux", "0", "no", "false", ""}
+def int_parser(minimum: int | None = None, maximum: int | None = None):
+    def parse(text: str) -> int:
+        return values.parse_int(text, minimum=minimum, maximum=maximum)
+
+    return parse
 
 
-def parse_bool(text: str) -> bool:
-    """oui/non, vrai/faux, 1/0, x (or empty for non)."""
-    if text == "non":
-        return False
-    if text == "oui":
-        return True
-    folded = fold(text)
-    if folded in _TRUE:
-        return True
-    if folded in _FALSE:
-        return False
-    raise CellError(f"« {text} » : oui ou non attendu.")
+parse_int = int_parser(-(2**31), 2**31 - 1)
 
 
 def choice_parser(vocabulary: Vocabulary):
@@ -117,41 +81,6 @@ def choice_parser(vocabulary: Vocabulary):
         return code
 
     return parse
-
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def parse_email(text: str) -> str:
-    if not _EMAIL.match(text):
-        raise CellError(f"« {text} » n'est pas une adresse e-mail.")
-    return text.lower()
-
-
-_PHONE = re.compile(r"^(\+33\s?|0)[1-9]([\s.-]?\d{2}){4}$")
-
-
-def parse_phone(text: str) -> str:
-    if len(text) == 9 and text.isdigit():  # Excel drops the leading zero of 0612345678
-        text = "0" + text
-    if not _PHONE.match(text):
-        raise CellError(f"« {text} » n'est pas un numéro de téléphone (06 12 34 56 78).")
-    return text
-
-
-def parse_postcode(text: str) -> str:
-    if len(text) == 4 and text.isdigit():  # Excel drops the leading zero of 01000
-        text = "0" + text
-    if len(text) != 5 or not text.isdigit():
-        raise CellError(f"« {text} » n'est pas un code postal (5 chiffres).")
-    return text
-
-
-def parse_siret(text: str) -> str:
-    value = normalise_siret(text) or ""
-    if not siret_is_valid(value):
-        raise CellError(f"« {text} » n'est pas un SIRET valide (14 chiffres, clé juste).")
-    return value
 
 
 def text_parser(max_length: int):
@@ -181,11 +110,11 @@ def format_value(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "oui" if value else "non"
+        return values.format_bool(value)
     if isinstance(value, dt.datetime):
-        return value.strftime("%d/%m/%Y %H:%M")
+        return values.format_datetime(value)
     if isinstance(value, dt.date):
-        return value.strftime("%d/%m/%Y")
+        return values.format_date(value)
     if isinstance(value, Decimal):
         return format(value, "f").replace(".", ",")
     return str(value)
