@@ -10,11 +10,16 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
-if [ ! -x /usr/bin/chromium ]; then
+# The real clients the tests drive: Chromium (browser tests) and LibreOffice Calc (the
+# spreadsheet round trips of the imports and exports), installed when absent.
+missing=""
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
+command -v soffice >/dev/null || missing="$missing libreoffice-calc-nogui"
+if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
   else
-    echo "Chromium is missing: sudo apt-get install -y chromium (the browser tests need it)" >&2
+    echo "Missing:$missing — sudo apt-get install -y$missing (the tests drive them)" >&2
     exit 1
   fi
 fi

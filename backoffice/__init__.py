@@ -26,6 +26,8 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("IMPORT_UPLOAD_FOLDER"):
+        app.config["IMPORT_UPLOAD_FOLDER"] = str(Path(app.instance_path) / "imports")
 
     _configure_database(app)
     _configure_secret_key(app)

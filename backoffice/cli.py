@@ -23,6 +23,7 @@ def init_app(app) -> None:
         demo_bootstrap,
         import_csv,
         export_csv,
+        imports_purge,
         referrals_expire,
     ):
         app.cli.add_command(command)
@@ -144,7 +145,24 @@ def demo_bootstrap(youths, url):
     click.echo("")
 
 
-ENTITY_CHOICE = click.Choice(["partners", "aids", "youths", "counsellors", "sites", "diagnosis"])
+class _EntityChoice(click.Choice):
+    """The declared import entities, read from the registry when the command runs."""
+
+    def __init__(self):
+        super().__init__([])
+
+    @property
+    def choices(self):
+        from .domain.csvio import ENTITIES
+
+        return list(ENTITIES)
+
+    @choices.setter
+    def choices(self, value):
+        pass
+
+
+ENTITY_CHOICE = _EntityChoice()
 
 
 @click.command("import-csv")
@@ -162,14 +180,14 @@ def import_csv(entity, file, dry_run, valid_only, as_json):
 
     act_as("import-csv")
     path = Path(file)
-    report = run_import(
+    report = run_import(  # streamed from the file, with no size limit (uploads keep theirs)
         db.session,
         spec_for(entity),
-        path.read_bytes(),
+        path,
         path.name,
         commit=not dry_run,
         valid_only=valid_only,
-        max_bytes=current_app.config["IMPORT_MAX_BYTES"],
+        max_bytes=None,
     )
     mode = "dry_run" if dry_run else ("valid_only" if valid_only else "commit")
     log_import(db.session, report, user_id=None, mode=mode)
@@ -212,6 +230,17 @@ def export_csv(entity, output):
     else:
         for chunk in chunks:
             click.echo(chunk, nl=False)
+
+
+@click.command("imports-purge")
+def imports_purge():
+    """Delete uploaded import files waiting for more than an hour (they hold personal data)."""
+    from pathlib import Path
+
+    from .domain.csvio import uploads
+
+    count = uploads.purge(Path(current_app.config["IMPORT_UPLOAD_FOLDER"]))
+    click.echo(f"{count} fichier(s) d'import supprimé(s).")
 
 
 @click.command("referrals-expire")

@@ -50,5 +50,8 @@ class Config:
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
     PAGE_SIZE = 20
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024))
+    #: Where uploads wait between preview and confirmation (default: ``instance/imports``);
+    #: each is deleted once used, and after an hour at the latest.
+    IMPORT_UPLOAD_FOLDER = os.environ.get("IMPORT_UPLOAD_FOLDER")
     # Uploads a little above the import limit reach the importer, which says so in French.
     MAX_CONTENT_LENGTH = IMPORT_MAX_BYTES + 1024 * 1024

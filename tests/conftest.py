@@ -21,6 +21,7 @@ def _config(tmp_path, **overrides):
         "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL,
         "SECRET_KEY": "test-secret-key",
         "WTF_CSRF_ENABLED": False,
+        "IMPORT_UPLOAD_FOLDER": str(tmp_path / "imports"),
         **overrides,
     }
 

@@ -32,7 +32,7 @@ from .catalogue import (
     ThemeView,
 )
 from .home import HomeView
-from .imports import ImportView
+from .imports import ImportView, check_declarations
 from .interviews import InterviewView
 from .people import AccountView, CounsellorView, MyYoungPeopleView, SiteView, YoungPersonView
 from .referrals import AidRequestView, ReferralView
@@ -96,4 +96,5 @@ def init_app(app) -> Admin:
     )
     admin.add_view(ImportView(name=_l("Imports"), endpoint="imports", url="/admin/import"))
     admin.add_view(AuditEventView(AuditEvent, db, name=_l("Journal"), endpoint="audit"))
+    check_declarations(admin)
     return admin

@@ -7,8 +7,6 @@ from the browser but the token.
 
 from __future__ import annotations
 
-import json
-import secrets
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -20,7 +18,6 @@ from flask import (
     redirect,
     request,
     session,
-    stream_with_context,
     url_for,
 )
 from flask_admin import BaseView, expose
@@ -29,51 +26,52 @@ from flask_login import current_user
 
 from ..domain.csvio import (
     ENTITIES,
-    EXAMPLES,
     csv_stream,
     error_report_csv,
-    export_cells,
     log_import,
     run_import,
     spec_for,
-    xlsx_bytes,
+    uploads,
 )
 from ..extensions import db
-from ..models import ImportRun
+from ..models import ImportRun, User
 
-#: Which screen's "edit" permission allows importing each entity.
-ENTITY_SCREENS = {
-    "partners": "partner",
-    "aids": "aidtype",
-    "youths": "youngperson",
-    "counsellors": "account",
-    "sites": "site",
-    "diagnosis": "diagnosissituation",
-}
 TOKEN_KEY = "pending_imports"
 
 
-def _screen(admin, entity: str):
-    endpoint = ENTITY_SCREENS[entity]
-    return next(v for v in admin._views if getattr(v, "endpoint", None) == endpoint)
+def _import_screens(admin, entity: str) -> list:
+    return [
+        v
+        for v in admin._views
+        if getattr(v, "csv_entity", None) == entity and getattr(v, "csv_imports", False)
+    ]
 
 
-def stream_export(view, spec_name: str, query, export_type: str, name: str) -> Response:
-    """A list's export through the CSV engine: streamed CSV, or an .xlsx workbook."""
-    spec = spec_for(spec_name)
-    fields = spec.fields(db.session)
-    cells = export_cells(spec, fields, query)
-    if export_type == "xlsx":
-        return Response(
-            xlsx_bytes(fields, cells, spec.label),
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
-        )
-    return Response(
-        stream_with_context(csv_stream(fields, cells)),
-        mimetype="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
+def screen_of(admin, entity: str):
+    """The screen that imports ``entity`` (its ``edit`` permission allows the import; start-up
+    checks there is exactly one)."""
+    return _import_screens(admin, entity)[0]
+
+
+def check_declarations(admin) -> None:
+    """At start-up: every import declaration is complete and named by one screen, and every
+    screen's ``csv_entity`` is declared. A missing piece stops the app with a clear message
+    instead of a KeyError on every admin page."""
+    problems = []
+    for name, spec in ENTITIES.items():
+        problems.extend(spec.check_declaration())
+        screens = _import_screens(admin, name)
+        if len(screens) != 1:
+            problems.append(
+                f"import declaration {name!r}: {len(screens)} screens import it "
+                f"(csv_entity = {name!r}, csv_imports = True); exactly one must"
+            )
+    for view in admin._views:
+        entity = getattr(view, "csv_entity", None)
+        if entity is not None and entity not in ENTITIES:
+            problems.append(f"{type(view).__name__}.csv_entity = {entity!r} is not declared")
+    if problems:
+        raise RuntimeError("Import/export declarations:\n  " + "\n  ".join(problems))
 
 
 class ImportView(BaseView):
@@ -88,7 +86,7 @@ class ImportView(BaseView):
         abort(403)
 
     def allowed_entities(self) -> list[str]:
-        return [e for e in ENTITIES if _screen(self.admin, e).allowed("edit")]
+        return [e for e in ENTITIES if screen_of(self.admin, e).allowed("edit")]
 
     def _entity_or_404(self, entity: str) -> str:
         if entity not in self.allowed_entities():
@@ -96,19 +94,28 @@ class ImportView(BaseView):
         return entity
 
     def _folder(self) -> Path:
-        folder = Path(current_app.instance_path) / "imports"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
+        return Path(current_app.config["IMPORT_UPLOAD_FOLDER"])
 
     def _site_restriction(self, entity: str) -> int | None:
         if entity == "youths" and current_user.role != "admin":
             return current_user.site_id or -1
         return None
 
+    def _runs_in_scope(self):
+        """An admin sees every import, a manager their site's, anyone else their own."""
+        stmt = sa.select(ImportRun)
+        if current_user.role == "admin":
+            return stmt
+        if current_user.role == "manager" and current_user.site_id is not None:
+            return stmt.join(User, User.id == ImportRun.user_id).where(
+                User.site_id == current_user.site_id
+            )
+        return stmt.where(ImportRun.user_id == current_user.id)
+
     @expose("/")
     def index(self):
         runs = db.session.scalars(
-            sa.select(ImportRun).order_by(ImportRun.at.desc(), ImportRun.id.desc()).limit(20)
+            self._runs_in_scope().order_by(ImportRun.at.desc(), ImportRun.id.desc()).limit(20)
         ).all()
         return self.render(
             "admin/imports/index.html",
@@ -130,15 +137,17 @@ class ImportView(BaseView):
             flash(_("Choisissez un fichier CSV ou Excel (.xlsx)."), "error")
             return redirect(url_for(".index"))
         data = upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
-        token = secrets.token_urlsafe(24)
-        (self._folder() / f"{token}.bin").write_bytes(data)
-        (self._folder() / f"{token}.json").write_text(
-            json.dumps({"entity": entity, "filename": upload.filename, "user_id": current_user.id})
-        )
-        session.setdefault(TOKEN_KEY, [])
-        session[TOKEN_KEY] = [*session[TOKEN_KEY][-9:], token]
+        uploads.purge(self._folder())
         report = self._run(entity, data, upload.filename, commit=False)
         log_import(db.session, report, current_user.id, "dry_run")
+        token = None
+        if not report.file_refused:  # kept for the confirmation, the error report, an hour
+            token = uploads.store(
+                self._folder(),
+                data,
+                {"entity": entity, "filename": upload.filename, "user_id": current_user.id},
+            )
+            session[TOKEN_KEY] = [*session.get(TOKEN_KEY, [])[-9:], token]
         return self.render(
             "admin/imports/preview.html",
             report=report,
@@ -148,21 +157,20 @@ class ImportView(BaseView):
         )
 
     def _pending(self, token: str) -> tuple[dict, bytes]:
-        if (
-            token not in session.get(TOKEN_KEY, [])
-            or not token.replace("-", "").replace("_", "").isalnum()
-        ):
+        if token not in session.get(TOKEN_KEY, []):
             abort(404)
-        folder = self._folder()
-        try:
-            meta = json.loads((folder / f"{token}.json").read_text())
-            data = (folder / f"{token}.bin").read_bytes()
-        except (OSError, ValueError):
+        pending = uploads.load(self._folder(), token)
+        if pending is None:
             abort(404)
+        meta, data = pending
         if meta.get("user_id") != current_user.id:
             abort(404)
         self._entity_or_404(meta["entity"])
         return meta, data
+
+    def _forget(self, token: str) -> None:
+        uploads.discard(self._folder(), token)
+        session[TOKEN_KEY] = [t for t in session.get(TOKEN_KEY, []) if t != token]
 
     def _run(self, entity, data, filename, commit, valid_only=False):
         spec = spec_for(entity)
@@ -186,10 +194,8 @@ class ImportView(BaseView):
             meta["entity"], data, meta["filename"], commit=True, valid_only=valid_only
         )
         log_import(db.session, report, current_user.id, "valid_only" if valid_only else "commit")
+        self._forget(token)  # written or refused, the upload has served
         if report.written:
-            for suffix in (".bin", ".json"):
-                (self._folder() / f"{token}{suffix}").unlink(missing_ok=True)
-            session[TOKEN_KEY] = [t for t in session.get(TOKEN_KEY, []) if t != token]
             flash(
                 _(
                     "Import terminé : %(c)d créé(s), %(u)d modifié(s), %(n)d inchangé(s), "
@@ -201,15 +207,24 @@ class ImportView(BaseView):
                 ),
                 "success",
             )
-            return redirect(url_for(f"{ENTITY_SCREENS[meta['entity']]}.index_view"))
+            return redirect(url_for(f"{screen_of(self.admin, meta['entity']).endpoint}.index_view"))
         flash(_("Fichier refusé : rien n'a été écrit. Corrigez les lignes signalées."), "error")
         return self.render(
             "admin/imports/preview.html",
             report=report,
-            token=token,
+            token=None,
             entity=meta["entity"],
             label=ENTITIES[meta["entity"]].label,
         )
+
+    @expose("/cancel", methods=["POST"])
+    def cancel(self):
+        """Drop a previewed file: nothing is written and the upload is deleted at once."""
+        token = request.form.get("token", "")
+        if token in session.get(TOKEN_KEY, []):
+            self._forget(token)
+        flash(_("Import annulé : le fichier envoyé a été supprimé."), "info")
+        return redirect(url_for(".index"))
 
     @expose("/errors/<token>.csv")
     def errors(self, token):
@@ -229,7 +244,7 @@ class ImportView(BaseView):
         spec = spec_for(entity)
         fields = spec.fields(db.session)
         return Response(
-            "".join(csv_stream(fields, [EXAMPLES[entity]])),
+            "".join(csv_stream(fields, [spec.example])),
             mimetype="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="modele-{entity}.csv"'},
         )

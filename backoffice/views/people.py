@@ -398,6 +398,7 @@ class MyYoungPeopleView(YoungPersonView):
     those going in circles flagged."""
 
     permissions = {**YoungPersonView.permissions, "list": frozenset({"counsellor"})}
+    csv_imports = False  # the young people are imported from *Jeunes*
     column_list = [*YoungPersonView.column_list, "progress"]
     column_labels = {"progress": _l("Suivi")}
     column_formatters = {**YoungPersonView.column_formatters, "progress": _progress_cell}

@@ -1,6 +1,7 @@
 """CSV / Excel import and export: ``run_import(session, spec_for("partners"), data)``."""
 
 from .engine import (
+    EntitySpec,
     ImportReport,
     RowError,
     csv_stream,
@@ -9,15 +10,16 @@ from .engine import (
     log_import,
     run_import,
     template_csv,
+    write_xlsx,
     xlsx_bytes,
 )
-from .entities import ENTITIES, EXAMPLES, spec_for
+from .entities import ENTITIES, spec_for
 from .reader import DEFAULT_MAX_BYTES, FileError
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "ENTITIES",
-    "EXAMPLES",
+    "EntitySpec",
     "FileError",
     "ImportReport",
     "RowError",
@@ -28,5 +30,6 @@ __all__ = [
     "run_import",
     "spec_for",
     "template_csv",
+    "write_xlsx",
     "xlsx_bytes",
 ]

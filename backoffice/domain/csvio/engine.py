@@ -17,21 +17,66 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ...models import ImportRun, utcnow
 from .. import audit
-from .cells import CellError, fold, format_value, neutralise, unneutralise
-from .reader import DEFAULT_MAX_BYTES, FileError, read_table
+from .cells import (
+    CellError,
+    fold,
+    format_value,
+    neutralise,
+    parse_birth_date,
+    parse_date,
+    unneutralise,
+)
+from .reader import DEFAULT_MAX_BYTES, FileError, cell_text, read_table
 
 CHUNK = 5000
+_DATE_PARSERS = (parse_date, parse_birth_date)
 DIFF_SAMPLE = 500
+
+
+#: The value of an empty cell in a column the database defaults: the default for a new record,
+#: the current value for an existing one (an empty cell never erases a defaulted value).
+DEFAULT = object()
+
+#: Headers that staff write for the same column, folded: synonym -> the header it stands for.
+HEADER_SYNONYMS = {
+    "cp": "code postal",
+    "code postale": "code postal",
+    "tel": "telephone",
+    "tel.": "telephone",
+    "tel portable": "telephone",
+    "portable": "telephone",
+    "mobile": "telephone",
+    "numero de telephone": "telephone",
+    "mail": "e-mail",
+    "email": "e-mail",
+    "courriel": "e-mail",
+    "adresse e-mail": "e-mail",
+    "adresse mail": "e-mail",
+    "date naissance": "date de naissance",
+    "date de naiss.": "date de naissance",
+    "ne le": "date de naissance",
+    "ne(e) le": "date de naissance",
+    "nee le": "date de naissance",
+    "naissance": "date de naissance",
+    "commune": "ville",
+    "nom de famille": "nom",
+    "n° siret": "siret",
+    "numero siret": "siret",
+}
+#: Columns of our own error report (``error_report_csv``): ignored when it is re-imported.
+REPORT_COLUMNS = {"ligne", "erreurs"}
 
 
 @dataclass
@@ -47,6 +92,13 @@ class Field:
     #: how the value shows in a diff or an export (e.g. a site id -> its name)
     display: Callable[[object], str] = format_value
     in_key: bool = False
+
+    def export(self, value):
+        """The value an export writes: typed (date, number, yes/no) when the field shows its
+        value as is, else the text it shows (a site's name, a label for a code)."""
+        if self.display is format_value:
+            return value
+        return self.display(value)
 
 
 @dataclass
@@ -76,6 +128,13 @@ class ImportReport:
     skipped: int = 0
     errors: list[RowError] = field(default_factory=list)
     diffs: list[RowDiff] = field(default_factory=list)
+    #: a sample of the records the file creates: (line, label, {header: value})
+    new_rows: list[RowDiff] = field(default_factory=list)
+    #: what staff should know before confirming (title lines skipped, hidden rows, sheets…)
+    notes: list[str] = field(default_factory=list)
+    hidden_lines: list[int] = field(default_factory=list)
+    #: the file's header, as written
+    header: list[str] = field(default_factory=list)
     written: bool = False
     valid_only: bool = False
     rows: int = 0
@@ -104,15 +163,48 @@ class ImportReport:
 
 
 class EntitySpec(ABC):
-    """How one entity is imported and exported; subclasses declare, the engine does the rest."""
+    """How one entity is imported and exported; subclasses declare, the engine does the rest.
 
-    name: str
-    label: str
-    model: type
+    Declaring a subclass with a ``name`` registers it (``EntitySpec.registry``): the imports
+    screen, the CLI and the tests read the registry, and start-up checks that each declaration
+    is complete and that a screen names it (``csv_entity``) — nothing else to keep in step."""
+
+    #: every declared entity, by name (filled by ``__init_subclass__``)
+    registry: ClassVar[dict[str, type[EntitySpec]]] = {}
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    model: ClassVar[type]
     #: header labels of the natural key, for messages
-    key_label: str
+    key_label: ClassVar[str]
+    #: one example row, for the downloadable template (one cell per field)
+    example: ClassVar[list[str]] = []
     #: a counsellor imports the young people of their own site only
     only_site_id: int | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("name")
+        if name is None:
+            return  # an intermediate base class
+        if name in EntitySpec.registry and EntitySpec.registry[name] is not cls:
+            raise TypeError(f"Two import declarations are named {name!r}.")
+        EntitySpec.registry[name] = cls
+
+    @classmethod
+    def check_declaration(cls) -> list[str]:
+        """What is missing from this declaration (empty when it is complete)."""
+        problems = [
+            f"{cls.__name__}: {attr} is not declared"
+            for attr in ("label", "model", "key_label")
+            if not hasattr(cls, attr)
+        ]
+        missing = sorted(getattr(cls, "__abstractmethods__", ()))
+        if missing:
+            problems.append(f"{cls.__name__}: {', '.join(missing)} not implemented")
+        if not cls.example:
+            problems.append(f"{cls.__name__}: no example row for the template")
+        return problems
 
     @abstractmethod
     def fields(self, session: Session) -> list[Field]:
@@ -152,12 +244,15 @@ def _match_headers(header: list[str], fields: list[Field]) -> tuple[dict[int, Fi
     for f in fields:
         for name in (f.header, f.attr, *f.aliases):
             by_name[fold(name)] = f
+    for synonym, canonical in HEADER_SYNONYMS.items():
+        if canonical in by_name and synonym not in by_name:
+            by_name[synonym] = by_name[canonical]
     mapping: dict[int, Field] = {}
     errors: list[RowError] = []
     seen: dict[str, int] = {}
     for index, name in enumerate(header):
         folded = fold(name.lstrip("\ufeff"))
-        if not folded:
+        if not folded or folded in REPORT_COLUMNS:
             continue
         matched = by_name.get(folded)
         if matched is None:
@@ -178,6 +273,41 @@ def _match_headers(header: list[str], fields: list[Field]) -> tuple[dict[int, Fi
         if f.required and f.attr not in seen:
             errors.append(RowError(1, f.header, f"Colonne obligatoire « {f.header} » absente."))
     return mapping, errors
+
+
+#: Lines looked at for the header when titles stand above it.
+HEADER_SEARCH_LINES = 10
+
+
+def _find_header(table, fields, report) -> tuple[int, list[str], dict[int, Field], list]:
+    """The header line: the first non-empty line, unless it is a title (a line of one cell that
+    is no column name) above the real header, in which case the title is reported and skipped."""
+    titles: list[tuple[int, str]] = []
+    first = None
+    for line, cells, _hidden in table.rows:
+        texts = [cell_text(c).strip() for c in cells]
+        filled = [t for t in texts if t]
+        if not filled:
+            continue
+        while texts and texts[-1] == "":
+            texts.pop()
+        mapping, errors = _match_headers(texts, fields)
+        if first is None:
+            first = (line, texts, mapping, errors)
+        if not errors or mapping:
+            if titles:
+                report.notes.append(
+                    "Ligne(s) de titre au-dessus des en-têtes ignorée(s) : "
+                    + " ; ".join(f"ligne {n} « {t[:60]} »" for n, t in titles)
+                    + "."
+                )
+            return line, texts, mapping, errors
+        if len(filled) > 1 or len(titles) >= HEADER_SEARCH_LINES:
+            return line, texts, mapping, errors
+        titles.append((line, filled[0]))
+    if first is None:
+        raise FileError("Le fichier est vide.")
+    return first
 
 
 def _reserve_ids(connection, table: sa.Table, count: int) -> list[int]:
@@ -206,67 +336,111 @@ def run_import(
     *,
     commit: bool = False,
     valid_only: bool = False,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
     on_row: Callable[[int, list[str], list[RowError]], None] | None = None,
 ) -> ImportReport:
-    """Import ``data`` for ``spec``; dry run unless ``commit``. Never raises on bad input."""
+    """Import ``data`` for ``spec``; dry run unless ``commit``. Never raises on bad input.
+
+    The dry run does everything the commit does, writes included, then rolls the transaction
+    back: whatever the database would refuse (a constraint, a value too long) shows in the
+    preview, and a previewed file does not fail at confirm. ``max_bytes=None``: no size limit
+    (the CLI; uploads keep ``IMPORT_MAX_BYTES``)."""
     report = ImportReport(spec.name, filename, valid_only=valid_only)
+    mapping: dict[int, Field] = {}
     try:
         table = read_table(data, filename, max_bytes)
+        report.notes.extend(table.notes)
         fields = spec.fields(session)
-        mapping, header_errors = _match_headers(table.header, fields)
+        _line, report.header, mapping, header_errors = _find_header(table, fields, report)
         if header_errors:
             report.errors.extend(header_errors)
-            return report
-        _process(session, spec, table, mapping, report, commit, valid_only, on_row)
+        else:
+            _process(session, spec, table, mapping, report, valid_only, on_row)
     except FileError as error:
         report.errors.append(RowError(1, "", str(error)))
-    except sa.exc.IntegrityError as error:
+    except (sa.exc.IntegrityError, sa.exc.DataError) as error:
         session.rollback()
-        report.errors.append(
-            RowError(
-                1,
-                "",
-                "Le fichier entre en conflit avec des fiches "
-                "enregistrées (valeur en double) : rien n'a été "
-                f"écrit. Détail : {str(error.orig)[:200]}",
-            )
-        )
+        report.errors.append(RowError(1, *_database_refusal(error, spec, mapping)))
     if report.rows == 0 and not report.errors:
         report.errors.append(
             RowError(
                 1, "", "Le fichier ne contient que la ligne d'en-tête : aucune ligne à importer."
             )
         )
-    if commit:
-        if report.refused:
-            session.rollback()  # all or nothing: not one row of a refused file is kept
-        else:
-            session.commit()
-            report.written = True
+    if report.hidden_lines:
+        lines = ", ".join(str(n) for n in report.hidden_lines[:20])
+        more = "…" if len(report.hidden_lines) > 20 else ""
+        report.notes.append(
+            f"{len(report.hidden_lines)} ligne(s) masquée(s) dans le classeur ({lines}{more}) : "
+            "elles sont importées comme les autres. Supprimez-les du fichier si elles ne "
+            "doivent pas l'être."
+        )
+    if commit and not report.refused:
+        session.commit()
+        report.written = True
+    else:
+        session.rollback()  # a dry run, or all or nothing: not one row of a refused file is kept
     return report
 
 
-def _process(session, spec, table, mapping, report, commit, valid_only, on_row):
-    width = len(table.header)
+def _database_refusal(error, spec, mapping) -> tuple[str, str]:
+    """A French message for a write the database refused (never its raw text)."""
+    text = str(getattr(error, "orig", error))
+    headers = {f.attr: f.header for f in (mapping or {}).values()}
+    column = ""
+    for attr, header in headers.items():
+        if re.search(rf"\b{re.escape(attr)}\b", text):
+            column = header
+            break
+    diag = getattr(getattr(error, "orig", None), "diag", None)
+    if diag is not None and getattr(diag, "column_name", None) in headers:
+        column = headers[diag.column_name]
+    if "unique" in text.lower() or "duplicate" in text.lower():
+        what = "une valeur existe déjà dans une autre fiche"
+    elif "null" in text.lower():
+        what = "une valeur obligatoire manque"
+    elif "check" in text.lower():
+        what = "une valeur n'est pas acceptée"
+    else:
+        what = "une valeur ne convient pas (trop longue ou hors limites)"
+    where = f" (colonne « {column} »)" if column else ""
+    return column, (
+        f"La base de données refuse le fichier : {what}{where}. Rien n'a été écrit. "
+        "Corrigez le fichier ou signalez-le à l'administrateur."
+    )
+
+
+def _process(session, spec, table, mapping, report, valid_only, on_row):
+    width = len(report.header)
     present = {f.attr for f in mapping.values()}
     key_index = spec.existing_keys(session)
     first_line_of_key: dict[tuple, int] = {}
     table_obj = spec.model.__table__
-    chunk: list[tuple[int, list[str], dict, tuple | None]] = []
+    chunk: list[tuple[int, list, dict, tuple | None]] = []
+    # An empty cell of a column the database defaults keeps the default (or the current value).
+    defaulted = {
+        a for a in present if a in table_obj.c and table_obj.c[a].default is not None
+    } | set(spec.defaults()) & present
+    not_null = {
+        a
+        for a in present
+        if a in table_obj.c and not table_obj.c[a].nullable and a not in defaulted
+    }
+    date_fields = {i for i, f in mapping.items() if f.parse in _DATE_PARSERS}
+    writer = _Writer(session, spec, mapping, key_index, report, valid_only)
 
-    def flush_chunk():
-        _handle_chunk(
-            session, spec, chunk, mapping, key_index, report, commit, valid_only, table_obj, present
-        )
-        chunk.clear()
-
-    for line, cells in table.rows:
+    for line, raw_cells, hidden in table.rows:
+        cells = [
+            c if isinstance(c, str) else _typed_cell_text(c, i in date_fields)
+            for i, c in enumerate(raw_cells)
+        ]
         if not any(c.strip() for c in cells):
             continue  # fully empty lines are skipped
         report.rows += 1
+        if hidden:
+            report.hidden_lines.append(line)
         row_errors: list[RowError] = []
-        if len(cells) > width and any(c.strip() for c in cells[width:]):
+        if len(cells) > width and any(c.strip() for c in cells[width:]) and table.delimiter:
             row_errors.append(
                 RowError(
                     line,
@@ -280,6 +454,10 @@ def _process(session, spec, table, mapping, report, commit, valid_only, on_row):
             text = unneutralise(cells[index].strip()) if index < len(cells) else ""
             if text == "":
                 if f.required:
+                    row_errors.append(RowError(line, f.header, "Valeur obligatoire manquante."))
+                elif f.attr in defaulted:
+                    values[f.attr] = DEFAULT
+                elif f.attr in not_null and f.empty is None:
                     row_errors.append(RowError(line, f.header, "Valeur obligatoire manquante."))
                 else:
                     values[f.attr] = f.empty
@@ -312,10 +490,24 @@ def _process(session, spec, table, mapping, report, commit, valid_only, on_row):
         if not row_errors:
             chunk.append((line, cells, values, key))
         if len(chunk) >= CHUNK:
-            flush_chunk()
-    flush_chunk()
+            writer.handle(chunk)
+            chunk.clear()
+    writer.handle(chunk)
     if not valid_only:
         report.skipped = 0
+
+
+def _excel_date(serial: float) -> dt.date:
+    return dt.date(1899, 12, 30) + dt.timedelta(days=int(serial))
+
+
+def _typed_cell_text(value, is_date: bool) -> str:
+    """The text of a typed .xlsx cell; a number in a date column is an Excel serial date (only
+    typed cells: a number written as text is never read as a date)."""
+    if is_date and isinstance(value, int | float) and not isinstance(value, bool):
+        if 1 <= value < 2_958_466 and float(value).is_integer():
+            return _excel_date(value).strftime("%d/%m/%Y")
+    return cell_text(value)
 
 
 def _same(old, new) -> bool:
@@ -326,59 +518,106 @@ def _same(old, new) -> bool:
     return old == new
 
 
-def _handle_chunk(
-    session, spec, chunk, mapping, key_index, report, commit, valid_only, table_obj, present
-):
-    if not chunk:
-        return
-    fields = {f.attr: f for f in mapping.values()}
-    column_attrs = [a for a in fields if a in table_obj.c]
-    extra_attrs = [a for a in fields if a not in table_obj.c]
-    matched_ids = [key_index[key] for _, _, _, key in chunk if key in key_index]
-    current: dict[int, dict] = {}
-    if matched_ids:
-        columns = [table_obj.c.id] + [table_obj.c[a] for a in column_attrs]
-        for row in session.connection().execute(
-            sa.select(*columns).where(table_obj.c.id.in_(matched_ids))
-        ):
-            current[row[0]] = dict(zip(column_attrs, row[1:], strict=True))
-        for record_id, extra in spec.current_extra(session, matched_ids).items():
-            current.setdefault(record_id, {}).update(extra)
-    inserts: list[tuple[dict, tuple]] = []
-    updates: list[tuple[int, dict, dict]] = []
-    for line, _cells, values, key in chunk:
-        record_id = key_index.get(key)
-        if record_id is None:
-            inserts.append((values, key))
-            report.created += 1
-            continue
-        before = current.get(record_id, {})
-        changes = {
-            a: (before.get(a), values[a]) for a in values if not _same(before.get(a), values[a])
-        }
-        if not changes:
-            report.unchanged += 1
-            continue
-        report.updated += 1
-        updates.append((record_id, values, changes))
-        if len(report.diffs) < DIFF_SAMPLE:
-            report.diffs.append(
-                RowDiff(
-                    line,
-                    " ".join(
-                        f.display(values[f.attr])
-                        for f in fields.values()
-                        if f.in_key and values.get(f.attr) not in (None, "")
-                    ),
-                    {
-                        fields[a].header: (fields[a].display(old), fields[a].display(new))
-                        for a, (old, new) in changes.items()
-                    },
+class _Writer:
+    """Matches each chunk of valid rows to existing records, counts and samples what changes,
+    and writes it (the dry run writes too, in a transaction rolled back at the end)."""
+
+    def __init__(self, session, spec, mapping, key_index, report, valid_only):
+        self.session = session
+        self.spec = spec
+        self.report = report
+        self.valid_only = valid_only
+        self.key_index = key_index
+        self.fields = {f.attr: f for f in mapping.values()}
+        self.table = spec.model.__table__
+        self.column_attrs = [a for a in self.fields if a in self.table.c]
+        self.extra_attrs = [a for a in self.fields if a not in self.table.c]
+        self.defaults = {**_column_defaults(self.table), **spec.defaults()}
+        self.stopped = False
+
+    def _label(self, values) -> str:
+        return " ".join(
+            f.display(values[f.attr])
+            for f in self.fields.values()
+            if f.in_key and values.get(f.attr) not in (None, "", DEFAULT)
+        )
+
+    def handle(self, chunk) -> None:
+        report = self.report
+        if not chunk:
+            return
+        if report.errors and not self.valid_only:
+            self.stopped = True  # the file is refused: count, but writing is pointless
+        key_index = self.key_index
+        matched_ids = [key_index[key] for _, _, _, key in chunk if key in key_index]
+        current: dict[int, dict] = {}
+        if matched_ids:
+            columns = [self.table.c.id] + [self.table.c[a] for a in self.column_attrs]
+            for row in self.session.connection().execute(
+                sa.select(*columns).where(self.table.c.id.in_(matched_ids))
+            ):
+                current[row[0]] = dict(zip(self.column_attrs, row[1:], strict=True))
+            for record_id, extra in self.spec.current_extra(self.session, matched_ids).items():
+                current.setdefault(record_id, {}).update(extra)
+        inserts: list[tuple[dict, tuple]] = []
+        updates: list[tuple[int, dict, dict]] = []
+        for line, _cells, values, key in chunk:
+            record_id = key_index.get(key)
+            if record_id is None:
+                values = {
+                    a: (self.defaults.get(a) if v is DEFAULT else v) for a, v in values.items()
+                }
+                inserts.append((values, key))
+                report.created += 1
+                if len(report.new_rows) < DIFF_SAMPLE:
+                    report.new_rows.append(
+                        RowDiff(
+                            line,
+                            self._label(values),
+                            {
+                                f.header: f.display(values.get(a))
+                                for a, f in self.fields.items()
+                                if values.get(a) not in (None, "", frozenset(), False)
+                            },
+                        )
+                    )
+                continue
+            before = current.get(record_id, {})
+            values = {a: (before.get(a) if v is DEFAULT else v) for a, v in values.items()}
+            changes = {
+                a: (before.get(a), values[a]) for a in values if not _same(before.get(a), values[a])
+            }
+            if not changes:
+                report.unchanged += 1
+                continue
+            report.updated += 1
+            updates.append((record_id, values, changes))
+            if len(report.diffs) < DIFF_SAMPLE:
+                report.diffs.append(
+                    RowDiff(
+                        line,
+                        self._label(values),
+                        {
+                            self.fields[a].header: (
+                                self.fields[a].display(old),
+                                self.fields[a].display(new),
+                            )
+                            for a, (old, new) in changes.items()
+                        },
+                    )
                 )
+        if not self.stopped:  # a refused file: count on, write nothing more
+            _write(
+                self.session,
+                self.spec,
+                self.table,
+                self.column_attrs,
+                self.extra_attrs,
+                inserts,
+                updates,
+                key_index,
+                self.defaults,
             )
-    if not commit or (report.errors and not valid_only):
-        return
-    _write(session, spec, table_obj, column_attrs, extra_attrs, inserts, updates, key_index)
 
 
 def _column_defaults(table: sa.Table) -> dict:
@@ -420,14 +659,15 @@ def _bulk_insert(connection, table: sa.Table, rows: list[dict]) -> None:
     connection.exec_driver_sql(sql, [tuple(_sqlite_value(r[n]) for n in names) for r in rows])
 
 
-def _write(session, spec, table_obj, column_attrs, extra_attrs, inserts, updates, key_index):
+def _write(
+    session, spec, table_obj, column_attrs, extra_attrs, inserts, updates, key_index, defaults
+):
     connection = session.connection()
     now = utcnow()
     actor_id, label = audit.actor_of(session)
     audit_rows = []
     ids = _reserve_ids(connection, table_obj, len(inserts))
     insert_rows = []
-    defaults = {**_column_defaults(table_obj), **spec.defaults()}
     hidden = audit.SILENT_COLUMNS | audit.MASKED_COLUMNS
     for record_id, (values, key) in zip(ids, inserts, strict=True):
         row = {
@@ -549,9 +789,10 @@ def log_import(session: Session, report: ImportReport, user_id: int | None, mode
 # --- export --------------------------------------------------------------------------------
 
 
-def export_cells(spec: EntitySpec, fields: list[Field], query) -> Iterator[list[str]]:
-    """Formatted, formula-neutralised cells for each row of ``query`` (an ORM query or select
-    of the entity's model, with whatever filters the screen applied), streamed in batches."""
+def export_cells(spec: EntitySpec, fields: list[Field], query) -> Iterator[list]:
+    """Each row of ``query`` (an ORM query or select of the entity's model, with whatever
+    filters the screen applied) as typed values, one per field — dates, decimals, booleans as
+    such, references and codes as the text the import reads — streamed in batches."""
     table = spec.model.__table__
     columns = [f for f in fields if f.attr in table.c]
     virtual = [f for f in fields if f.attr not in table.c]
@@ -567,7 +808,7 @@ def export_cells(spec: EntitySpec, fields: list[Field], query) -> Iterator[list[
         values = dict(zip([f.attr for f in columns], row[1:], strict=True))
         for f in virtual:
             values[f.attr] = spec.virtual_value(f.attr, row[0])
-        yield [neutralise(f.display(values[f.attr])) for f in fields]
+        yield [f.export(values[f.attr]) for f in fields]
 
 
 class _Echo:
@@ -575,25 +816,62 @@ class _Echo:
         return value
 
 
-def csv_stream(fields: list[Field], rows: Iterable[list[str]]) -> Iterator[str]:
-    """CSV text for French Excel: BOM, ``;`` separator, CRLF, one chunk per row."""
+def csv_cell(value) -> str:
+    """A typed value as CSV text: French format, formula-neutralised."""
+    return neutralise(value if isinstance(value, str) else format_value(value))
+
+
+def csv_stream(headers: list, rows: Iterable[list]) -> Iterator[str]:
+    """CSV text for French Excel and LibreOffice: BOM, ``;`` separator, CRLF, one chunk per row.
+    ``headers`` are the fields of a declaration or plain header texts."""
     writer = csv.writer(_Echo(), delimiter=";", lineterminator="\r\n")
-    yield "\ufeff" + writer.writerow([f.header for f in fields])
+    yield "\ufeff" + writer.writerow([getattr(h, "header", h) for h in headers])
     for cells in rows:
-        yield writer.writerow(cells)
+        yield writer.writerow([csv_cell(c) for c in cells])
 
 
-def xlsx_bytes(fields: list[Field], rows: Iterable[list[str]], title: str) -> bytes:
-    """An .xlsx workbook (write-only mode: rows are not kept in memory by openpyxl)."""
+#: Number formats of the typed cells of an .xlsx export (French Calc and Excel show them the
+#: French way by locale).
+XLSX_FORMATS = {"date": "DD/MM/YYYY", "datetime": "DD/MM/YYYY HH:MM", "decimal": "#,##0.00"}
+
+
+def _xlsx_cell(sheet, value):
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(value, str):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # text, never a formula, whatever its first character
+        cell.number_format = "@"
+        return cell
+    if isinstance(value, frozenset | set | list | tuple):
+        return _xlsx_cell(sheet, format_value(value))
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, dt.datetime):
+        cell.number_format = XLSX_FORMATS["datetime"]
+    elif isinstance(value, dt.date):
+        cell.number_format = XLSX_FORMATS["date"]
+    elif isinstance(value, Decimal):
+        cell.number_format = XLSX_FORMATS["decimal"]
+    return cell
+
+
+def write_xlsx(target, headers: list, rows: Iterable[list], title: str) -> None:
+    """An .xlsx workbook with typed cells, written to ``target`` (a path or a binary file) in
+    openpyxl's write-only mode: rows are not kept in memory."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append([f.header for f in fields])
+    sheet = workbook.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Export")
+    sheet.freeze_panes = "A2"
+    sheet.append([_xlsx_cell(sheet, getattr(h, "header", h)) for h in headers])
     for cells in rows:
-        sheet.append(cells)
+        sheet.append([None if c is None else _xlsx_cell(sheet, c) for c in cells])
+    workbook.save(target)
+
+
+def xlsx_bytes(headers: list, rows: Iterable[list], title: str) -> bytes:
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    write_xlsx(buffer, headers, rows, title)
     return buffer.getvalue()
 
 
@@ -602,34 +880,32 @@ def template_csv(spec: EntitySpec, session: Session, example: list[str]) -> str:
     return "".join(csv_stream(fields, [example]))
 
 
-def error_report_csv(session: Session, spec: EntitySpec, data: bytes, filename: str) -> str:
-    """The rejected lines, as they were, with an « Erreurs » column."""
+def error_report_csv(session: Session, spec: EntitySpec, data, filename: str) -> str:
+    """The rejected lines, as they were, between a « Ligne » and an « Erreurs » column; once
+    corrected, the file re-imports as is (those two columns are ignored by the import)."""
     rejected: list[tuple[int, list[str], list[RowError]]] = []
-    header_holder: list[str] = []
 
     def collect(line, cells, errors):
         if errors:
             rejected.append((line, cells, errors))
 
     report = run_import(session, spec, data, filename, commit=False, on_row=collect)
-    try:
-        header_holder = read_table(data, filename).header
-    except FileError:
-        header_holder = []
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["Ligne", *header_holder, "Erreurs"])
+    writer.writerow(["Ligne", *report.header, "Erreurs"])
+    width = len(report.header)
     for line, cells, errors in rejected:
         messages = " | ".join(
             f"{e.column} : {e.message}" if e.column else e.message for e in errors
         )
+        cells = (list(cells) + [""] * width)[: max(width, len(cells))]
         writer.writerow([line, *[neutralise(c) for c in cells], messages])
     for error in report.errors:
         if error.line == 1:
             writer.writerow(
                 [
                     1,
-                    *([""] * len(header_holder)),
+                    *([""] * width),
                     f"{error.column} : {error.message}" if error.column else error.message,
                 ]
             )

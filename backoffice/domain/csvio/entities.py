@@ -17,6 +17,7 @@ from .cells import (
     code_parser,
     fold,
     format_value,
+    parse_birth_date,
     parse_bool,
     parse_date,
     parse_decimal,
@@ -61,6 +62,12 @@ def _reference(lookup: dict[str, int], names: dict[int, str], what: str):
 
 class SiteSpec(EntitySpec):
     name, label, model, key_label = "sites", "Sites", m.Site, "nom"
+    example = [
+        "Antenne Nord",
+        "3 rue des Lilas",
+        "69009",
+        "Lyon",
+    ]
 
     def fields(self, session):
         return [
@@ -81,6 +88,14 @@ class CounsellorSpec(EntitySpec):
     """Staff accounts, without passwords: an admin sets them (or a reset link, later)."""
 
     name, label, model, key_label = "counsellors", "Comptes", m.User, "e-mail"
+    example = [
+        "prenom.nom@ma-mission-locale.fr",
+        "Prénom Nom",
+        "04 72 00 00 00",
+        "Conseiller·ère",
+        "Antenne Nord",
+        "oui",
+    ]
 
     def fields(self, session):
         sites = dict(session.execute(sa.select(m.Site.id, m.Site.name)).all())
@@ -108,6 +123,18 @@ class CounsellorSpec(EntitySpec):
 
 class AidTypeSpec(EntitySpec):
     name, label, model, key_label = "aids", "Catalogue des aides", m.AidType, "code"
+    example = [
+        "TICKETS-BUS",
+        "Tickets de bus",
+        "Tickets de transport",
+        "",
+        "ticket",
+        "1,60",
+        "5 000,00",
+        "40",
+        "",
+        "oui",
+    ]
 
     def fields(self, session):
         partners = dict(session.execute(sa.select(m.Partner.id, m.Partner.name)).all())
@@ -141,6 +168,21 @@ class PartnerSpec(EntitySpec):
         m.Partner,
         "SIRET ou nom + code postal",
     )
+    example = [
+        "Centre de formation Avenir",
+        "Organisme de formation",
+        "Formation, Emploi",
+        "Mme Durand",
+        "contact@avenir.example.org",
+        "04 78 00 00 00",
+        "10 rue de la Gare",
+        "69003",
+        "Lyon",
+        "73282932000074",
+        "https://avenir.example.org",
+        "oui",
+        "",
+    ]
 
     def fields(self, session):
         themes = dict(session.execute(sa.select(m.Theme.id, m.Theme.name)).all())
@@ -234,6 +276,31 @@ class PartnerSpec(EntitySpec):
 class YoungPersonSpec(EntitySpec):
     name, label, model = "youths", "Jeunes", m.YoungPerson
     key_label = "nom + prénom + date de naissance"
+    example = [
+        "Martin",
+        "Léa",
+        "14/03/2006",
+        "Femme",
+        "lea.martin@example.fr",
+        "06 12 34 56 78",
+        "5 rue Victor Hugo",
+        "69003",
+        "Lyon",
+        "02/09/2025",
+        "Antenne Nord",
+        "prenom.nom@ma-mission-locale.fr",
+        "En accompagnement",
+        "",
+        "",
+        "Niveau 4 (baccalauréat)",
+        "non",
+        "oui",
+        "non",
+        "non",
+        "Hébergé au domicile parental",
+        "Aucune ressource",
+        "02/09/2025",
+    ]
 
     def fields(self, session):
         sites = dict(session.execute(sa.select(m.Site.id, m.Site.name)).all())
@@ -249,7 +316,7 @@ class YoungPersonSpec(EntitySpec):
         return [
             Field("last_name", "Nom", text_parser(100), required=True, in_key=True),
             Field("first_name", "Prénom", text_parser(100), required=True, in_key=True),
-            Field("birth_date", "Date de naissance", parse_date, required=True, in_key=True),
+            Field("birth_date", "Date de naissance", parse_birth_date, required=True, in_key=True),
             _choice("gender", "Genre", vocab.GENDERS),
             Field("email", "E-mail", parse_email),
             Field("phone", "Téléphone", parse_phone),
@@ -300,8 +367,6 @@ class YoungPersonSpec(EntitySpec):
             problems.append(("Antenne", "Vous ne pouvez importer que des jeunes de votre antenne."))
         if values.get("status") == "exited" and not values.get("exit_date"):
             problems.append(("Date de sortie", "Obligatoire quand le statut est « Sorti »."))
-        if "status" in present and values.get("status") is None:
-            values["status"] = "active"
         return problems
 
     def defaults(self):
@@ -322,6 +387,11 @@ class DiagnosisSpec(EntitySpec):
 
     name, label, model = "diagnosis", "Situations du diagnostic", m.DiagnosisSituation
     key_label = "domaine + situation"
+    example = [
+        "Logement",
+        "Hébergé chez un tiers",
+        "2",
+    ]
 
     def fields(self, session):
         domains = dict(
@@ -364,10 +434,8 @@ class DiagnosisSpec(EntitySpec):
         }
 
 
-ENTITIES: dict[str, type[EntitySpec]] = {
-    spec.name: spec
-    for spec in (PartnerSpec, AidTypeSpec, YoungPersonSpec, CounsellorSpec, SiteSpec, DiagnosisSpec)
-}
+#: Every declared entity, by name (the registry the declarations fill themselves).
+ENTITIES = EntitySpec.registry
 
 
 def spec_for(name: str) -> EntitySpec:
@@ -375,70 +443,4 @@ def spec_for(name: str) -> EntitySpec:
     return ENTITIES[name]()
 
 
-#: One example row per entity, for the downloadable templates.
-EXAMPLES = {
-    "sites": ["Antenne Nord", "3 rue des Lilas", "69009", "Lyon"],
-    "counsellors": [
-        "prenom.nom@ma-mission-locale.fr",
-        "Prénom Nom",
-        "04 72 00 00 00",
-        "Conseiller·ère",
-        "Antenne Nord",
-        "oui",
-    ],
-    "aids": [
-        "TICKETS-BUS",
-        "Tickets de bus",
-        "Tickets de transport",
-        "",
-        "ticket",
-        "1,60",
-        "5 000,00",
-        "40",
-        "",
-        "oui",
-    ],
-    "partners": [
-        "Centre de formation Avenir",
-        "Organisme de formation",
-        "Formation, Emploi",
-        "Mme Durand",
-        "contact@avenir.example.org",
-        "04 78 00 00 00",
-        "10 rue de la Gare",
-        "69003",
-        "Lyon",
-        "73282932000074",
-        "https://avenir.example.org",
-        "oui",
-        "",
-    ],
-    "youths": [
-        "Martin",
-        "Léa",
-        "14/03/2006",
-        "Femme",
-        "lea.martin@example.fr",
-        "06 12 34 56 78",
-        "5 rue Victor Hugo",
-        "69003",
-        "Lyon",
-        "02/09/2025",
-        "Antenne Nord",
-        "prenom.nom@ma-mission-locale.fr",
-        "En accompagnement",
-        "",
-        "",
-        "Niveau 4 (baccalauréat)",
-        "non",
-        "oui",
-        "non",
-        "non",
-        "Hébergé au domicile parental",
-        "Aucune ressource",
-        "02/09/2025",
-    ],
-    "diagnosis": ["Logement", "Hébergé chez un tiers", "2"],
-}
-
-__all__ = ["ENTITIES", "EXAMPLES", "format_value", "spec_for"]
+__all__ = ["ENTITIES", "format_value", "spec_for"]
