@@ -429,11 +429,15 @@ def _process(session, spec, table, mapping, report, valid_only, on_row):
     date_fields = {i for i, f in mapping.items() if f.parse in _DATE_PARSERS}
     writer = _Writer(session, spec, mapping, key_index, report, valid_only)
 
+    typed = not table.delimiter  # an .xlsx sheet: cells are typed values, not text
     for line, raw_cells, hidden in table.rows:
-        cells = [
-            c if isinstance(c, str) else _typed_cell_text(c, i in date_fields)
-            for i, c in enumerate(raw_cells)
-        ]
+        if typed:
+            cells = [
+                c if isinstance(c, str) else _typed_cell_text(c, i in date_fields)
+                for i, c in enumerate(raw_cells)
+            ]
+        else:
+            cells = raw_cells
         if not any(c.strip() for c in cells):
             continue  # fully empty lines are skipped
         report.rows += 1
@@ -451,7 +455,9 @@ def _process(session, spec, table, mapping, report, valid_only, on_row):
             )
         values: dict = {}
         for index, f in mapping.items():
-            text = unneutralise(cells[index].strip()) if index < len(cells) else ""
+            text = cells[index].strip() if index < len(cells) else ""
+            if text[:1] == "'":
+                text = unneutralise(text)
             if text == "":
                 if f.required:
                     row_errors.append(RowError(line, f.header, "Valeur obligatoire manquante."))
@@ -634,29 +640,59 @@ def _column_defaults(table: sa.Table) -> dict:
     return values
 
 
-def _sqlite_value(value):
-    if isinstance(value, dt.datetime):
-        return value.isoformat(" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return value
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _converters(table: sa.Table, names: list[str], dialect: str) -> list[tuple[int, Callable]]:
+    """Per column, how a Python value goes to the driver when SQLAlchemy's own parameter
+    processing is bypassed (only the columns that need it: dates, decimals, JSON)."""
+    converters = []
+    for index, name in enumerate(names):
+        kind = table.c[name].type
+        if isinstance(kind, sa.JSON):
+            converters.append((index, _json))
+        elif dialect == "sqlite" and isinstance(kind, sa.DateTime):
+            converters.append((index, lambda v: v.isoformat(" ")))
+        elif dialect == "sqlite" and isinstance(kind, sa.Date):
+            converters.append((index, dt.date.isoformat))
+        elif dialect == "sqlite" and isinstance(kind, sa.Numeric):
+            converters.append((index, str))
+    return converters
+
+
+def _driver_rows(table: sa.Table, names: list[str], rows: list[dict], dialect: str):
+    converters = _converters(table, names, dialect)
+    for row in rows:
+        values = [row[name] for name in names]
+        for index, convert in converters:
+            value = values[index]
+            if value is not None:
+                values[index] = convert(value)
+        yield tuple(values)
 
 
 def _bulk_insert(connection, table: sa.Table, rows: list[dict]) -> None:
-    """Core INSERT; on SQLite straight through the driver's executemany, whose per-row cost is a
-    third of SQLAlchemy's parameter processing (bench/README.md)."""
+    """Write ``rows`` straight through the driver: ``COPY`` on PostgreSQL, ``executemany`` on
+    SQLite (SQLAlchemy's per-row parameter processing costs more than the writes; see
+    bench/README.md). The rows join the session's transaction like any other write."""
     if not rows:
         return
-    if connection.dialect.name != "sqlite":
+    dialect = connection.dialect.name
+    names = list(rows[0])
+    if dialect == "postgresql":
+        driver = connection.connection.driver_connection
+        columns = ", ".join(f'"{n}"' for n in names)
+        with driver.cursor() as cursor:
+            with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+                for values in _driver_rows(table, names, rows, dialect):
+                    copy.write_row(values)
+        return
+    if dialect != "sqlite":
         connection.execute(sa.insert(table), rows)
         return
-    names = list(rows[0])
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
-    connection.exec_driver_sql(sql, [tuple(_sqlite_value(r[n]) for n in names) for r in rows])
+    connection.exec_driver_sql(sql, list(_driver_rows(table, names, rows, dialect)))
 
 
 def _write(
@@ -669,6 +705,11 @@ def _write(
     ids = _reserve_ids(connection, table_obj, len(inserts))
     insert_rows = []
     hidden = audit.SILENT_COLUMNS | audit.MASKED_COLUMNS
+    serialised = {  # the columns whose values JSON cannot hold as they are
+        c.name
+        for c in table_obj.c
+        if isinstance(c.type, sa.Date | sa.DateTime | sa.Numeric | sa.JSON)
+    }
     for record_id, (values, key) in zip(ids, inserts, strict=True):
         row = {
             **defaults,
@@ -690,7 +731,7 @@ def _write(
                 record_id,
                 1,
                 {
-                    k: v if type(v) is str else audit.serialise(v)
+                    k: audit.serialise(v) if k in serialised else v
                     for k, v in row.items()
                     if v is not None and k not in hidden
                 },
