@@ -10,19 +10,21 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ... import models as m
+from ...models import vocabularies_of
 from .. import vocabularies as vocab
 from .cells import (
     CellError,
     choice_parser,
     code_parser,
+    decimal_parser,
     fold,
     format_value,
+    int_parser,
     parse_birth_date,
     parse_bool,
     parse_date,
-    parse_decimal,
+    parse_datetime,
     parse_email,
-    parse_int,
     parse_phone,
     parse_postcode,
     parse_siret,
@@ -50,6 +52,46 @@ def _bool(attr, header, **kw) -> Field:
     return Field(attr, header, parse_bool, empty=False, **kw)
 
 
+#: Columns read by the parser their name says, whatever their type.
+_BY_NAME = {
+    "email": parse_email,
+    "phone": parse_phone,
+    "postcode": parse_postcode,
+    "siret": parse_siret,
+    "birth_date": parse_birth_date,
+}
+
+
+def column_field(model, attr: str, header: str, **overrides) -> Field:
+    """A field read from the model's column: its parser from the column's type and size (text
+    length, a decimal's scale and precision, dates, yes/no), its closed list from the column's
+    CHECK vocabulary, and ``required`` when the column is NOT NULL without a default."""
+    column = model.__table__.c[attr]
+    vocabulary = vocabularies_of(model).get(attr)
+    required = overrides.pop(
+        "required",
+        not column.nullable and column.default is None and column.server_default is None,
+    )
+    if vocabulary is not None:
+        return _choice(attr, header, vocabulary, required=required, **overrides)
+    kind = column.type
+    if isinstance(kind, sa.Boolean):
+        return _bool(attr, header, **overrides)
+    if attr in _BY_NAME:
+        parse = _BY_NAME[attr]
+    elif isinstance(kind, sa.Numeric):
+        parse = decimal_parser(kind.scale or 0, kind.precision)
+    elif isinstance(kind, sa.DateTime):
+        parse = parse_datetime
+    elif isinstance(kind, sa.Date):
+        parse = parse_date
+    elif isinstance(kind, sa.Integer):
+        parse = int_parser(-(2**31), 2**31 - 1)
+    else:
+        parse = text_parser(getattr(kind, "length", None) or 5000)
+    return Field(attr, header, overrides.pop("parse", parse), required=required, **overrides)
+
+
 def _reference(lookup: dict[str, int], names: dict[int, str], what: str):
     def parse(text: str) -> int:
         found = lookup.get(fold(text))
@@ -71,10 +113,10 @@ class SiteSpec(EntitySpec):
 
     def fields(self, session):
         return [
-            Field("name", "Nom", text_parser(120), required=True, in_key=True),
-            Field("address", "Adresse", text_parser(200)),
-            Field("postcode", "Code postal", parse_postcode),
-            Field("city", "Ville", text_parser(120)),
+            column_field(m.Site, "name", "Nom", in_key=True),
+            column_field(m.Site, "address", "Adresse"),
+            column_field(m.Site, "postcode", "Code postal"),
+            column_field(m.Site, "city", "Ville"),
         ]
 
     def key(self, values):
@@ -101,12 +143,12 @@ class CounsellorSpec(EntitySpec):
         sites = dict(session.execute(sa.select(m.Site.id, m.Site.name)).all())
         parse_site, show_site = _reference({fold(n): i for i, n in sites.items()}, sites, "Antenne")
         return [
-            Field("email", "E-mail", parse_email, required=True, in_key=True),
-            Field("full_name", "Nom complet", text_parser(120), required=True),
-            Field("phone", "Téléphone", parse_phone),
-            _choice("role", "Rôle", vocab.ROLES, required=True),
+            column_field(m.User, "email", "E-mail", in_key=True),
+            column_field(m.User, "full_name", "Nom complet"),
+            column_field(m.User, "phone", "Téléphone"),
+            column_field(m.User, "role", "Rôle", required=True),
             Field("site_id", "Antenne", parse_site, display=show_site, aliases=("site",)),
-            _bool("active", "Actif"),
+            column_field(m.User, "active", "Actif"),
         ]
 
     def key(self, values):
@@ -142,16 +184,16 @@ class AidTypeSpec(EntitySpec):
             {fold(n): i for i, n in partners.items()}, partners, "Partenaire"
         )
         return [
-            Field("code", "Code", code_parser(), required=True, in_key=True),
-            Field("name", "Nom", text_parser(200), required=True),
-            _choice("category", "Catégorie", vocab.AID_CATEGORIES, required=True),
-            Field("description", "Description", text_parser(5000)),
-            _choice("unit", "Unité", vocab.AID_UNITS, required=True),
-            Field("default_amount", "Montant par défaut", parse_decimal),
-            Field("yearly_budget", "Enveloppe annuelle", parse_decimal),
-            Field("ceiling_per_youth", "Plafond par jeune et par an", parse_decimal),
+            column_field(m.AidType, "code", "Code", parse=code_parser(), in_key=True),
+            column_field(m.AidType, "name", "Nom"),
+            column_field(m.AidType, "category", "Catégorie"),
+            column_field(m.AidType, "description", "Description"),
+            column_field(m.AidType, "unit", "Unité"),
+            column_field(m.AidType, "default_amount", "Montant par défaut"),
+            column_field(m.AidType, "yearly_budget", "Enveloppe annuelle"),
+            column_field(m.AidType, "ceiling_per_youth", "Plafond par jeune et par an"),
             Field("partner_id", "Partenaire", parse_partner, display=show_partner),
-            _bool("active", "Active", aliases=("actif",)),
+            column_field(m.AidType, "active", "Active", aliases=("actif",)),
         ]
 
     def key(self, values):
@@ -218,8 +260,8 @@ class PartnerSpec(EntitySpec):
             return frozenset(names)
 
         return [
-            Field("name", "Nom", text_parser(200), required=True, in_key=True),
-            _choice("kind", "Type", vocab.PARTNER_KINDS, required=True),
+            column_field(m.Partner, "name", "Nom", in_key=True),
+            column_field(m.Partner, "kind", "Type"),
             Field(
                 "themes",
                 "Thématiques",
@@ -227,16 +269,16 @@ class PartnerSpec(EntitySpec):
                 empty=frozenset(),
                 display=lambda v: ", ".join(sorted(v or ())),
             ),
-            Field("contact_name", "Personne à contacter", text_parser(120)),
-            Field("email", "E-mail", parse_email),
-            Field("phone", "Téléphone", parse_phone),
-            Field("address", "Adresse", text_parser(200)),
-            Field("postcode", "Code postal", parse_postcode, in_key=True),
-            Field("city", "Ville", text_parser(120)),
-            Field("siret", "SIRET", parse_siret, in_key=True),
-            Field("website", "Site web", text_parser(255)),
-            _bool("active", "Actif"),
-            Field("notes", "Notes", text_parser(5000)),
+            column_field(m.Partner, "contact_name", "Personne à contacter"),
+            column_field(m.Partner, "email", "E-mail"),
+            column_field(m.Partner, "phone", "Téléphone"),
+            column_field(m.Partner, "address", "Adresse"),
+            column_field(m.Partner, "postcode", "Code postal", in_key=True),
+            column_field(m.Partner, "city", "Ville"),
+            column_field(m.Partner, "siret", "SIRET", in_key=True),
+            column_field(m.Partner, "website", "Site web"),
+            column_field(m.Partner, "active", "Actif"),
+            column_field(m.Partner, "notes", "Notes"),
         ]
 
     def key(self, values):
@@ -314,16 +356,26 @@ class YoungPersonSpec(EntitySpec):
             {e.lower(): i for i, e in counsellors.items()}, counsellors, "Conseiller·ère"
         )
         return [
-            Field("last_name", "Nom", text_parser(100), required=True, in_key=True),
-            Field("first_name", "Prénom", text_parser(100), required=True, in_key=True),
-            Field("birth_date", "Date de naissance", parse_birth_date, required=True, in_key=True),
-            _choice("gender", "Genre", vocab.GENDERS),
-            Field("email", "E-mail", parse_email),
-            Field("phone", "Téléphone", parse_phone),
-            Field("address", "Adresse", text_parser(200)),
-            Field("postcode", "Code postal", parse_postcode),
-            Field("city", "Ville", text_parser(120)),
-            Field("registration_date", "Date d'inscription", parse_date),
+            *(
+                column_field(m.YoungPerson, attr, header, in_key=True)
+                for attr, header in (
+                    ("last_name", "Nom"),
+                    ("first_name", "Prénom"),
+                    ("birth_date", "Date de naissance"),
+                )
+            ),
+            *(
+                column_field(m.YoungPerson, attr, header)
+                for attr, header in (
+                    ("gender", "Genre"),
+                    ("email", "E-mail"),
+                    ("phone", "Téléphone"),
+                    ("address", "Adresse"),
+                    ("postcode", "Code postal"),
+                    ("city", "Ville"),
+                    ("registration_date", "Date d'inscription"),
+                )
+            ),
             Field("site_id", "Antenne", parse_site, required=True, display=show_site),
             Field(
                 "referent_id",
@@ -332,17 +384,22 @@ class YoungPersonSpec(EntitySpec):
                 display=show_referent,
                 aliases=("référent", "conseiller référent"),
             ),
-            _choice("status", "Statut", vocab.YOUTH_STATUSES),
-            _choice("exit_reason", "Motif de sortie", vocab.EXIT_REASONS),
-            Field("exit_date", "Date de sortie", parse_date),
-            _choice("education_level", "Niveau de formation", vocab.EDUCATION_LEVELS),
-            _bool("rqth", "RQTH"),
-            _bool("qpv_resident", "Résident QPV"),
-            _bool("driving_licence", "Permis B"),
-            _bool("has_vehicle", "Véhiculé"),
-            _choice("housing_situation", "Logement", vocab.HOUSING_SITUATIONS),
-            _choice("resources", "Ressources", vocab.RESOURCES),
-            Field("rgpd_consent_date", "Consentement RGPD", parse_date),
+            *(
+                column_field(m.YoungPerson, attr, header)
+                for attr, header in (
+                    ("status", "Statut"),
+                    ("exit_reason", "Motif de sortie"),
+                    ("exit_date", "Date de sortie"),
+                    ("education_level", "Niveau de formation"),
+                    ("rqth", "RQTH"),
+                    ("qpv_resident", "Résident QPV"),
+                    ("driving_licence", "Permis B"),
+                    ("has_vehicle", "Véhiculé"),
+                    ("housing_situation", "Logement"),
+                    ("resources", "Ressources"),
+                    ("rgpd_consent_date", "Consentement RGPD"),
+                )
+            ),
         ]
 
     def key(self, values):
@@ -414,8 +471,8 @@ class DiagnosisSpec(EntitySpec):
                 display=show_domain,
                 in_key=True,
             ),
-            Field("label", "Situation", text_parser(200), required=True, in_key=True),
-            Field("position", "Ordre", parse_int, empty=0),
+            column_field(m.DiagnosisSituation, "label", "Situation", in_key=True),
+            column_field(m.DiagnosisSituation, "position", "Ordre", empty=0),
         ]
 
     def key(self, values):
