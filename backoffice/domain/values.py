@@ -275,6 +275,7 @@ def format_bool(value: bool) -> str:
 
 # --- contact details -------------------------------------------------------------------------
 
+_PHONE_NORMAL = re.compile(r"0[1-9](?: \d\d){4}")
 _PHONE_NOISE = re.compile(r"[\s.\-/()\u00a0]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
@@ -313,7 +314,12 @@ def parse_phone(text: str) -> str:
     """A phone number in its normal form: ``06 12 34 56 78`` in the French plan (overseas
     included: ``06 92 34 71 96``), the international form abroad (``+44 20 7946 0958``)."""
     original = text
-    digits = _PHONE_NOISE.sub("", text.strip())
+    text = text.strip()
+    if _PHONE_NORMAL.fullmatch(text):  # already in its normal form (an export read back)
+        if not _french_prefix_is_valid(text[1] + text[3:5] + text[6:8]):
+            raise InvalidValue(f"« {original} » n'est pas un numéro de téléphone qui existe.")
+        return text
+    digits = _PHONE_NOISE.sub("", text)
     if len(digits) == 9 and digits.isdigit() and digits[0] != "0":
         digits = "0" + digits  # Excel drops the leading zero of 0612345678
     if digits.startswith("+33") and len(digits) == 12 and digits[3] != "0":
