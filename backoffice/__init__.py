@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, abort, g, render_template, request, session
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,6 +13,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from .config import Config, instance_secret_key, normalise_database_url
+from .domain.values import has_control_characters
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
@@ -50,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     audit.install()
     _register_template_helpers(app)
     _register_error_pages(app)
+    _refuse_control_characters(app)
 
     from . import views
 
@@ -137,6 +139,20 @@ def _register_template_helpers(app: Flask) -> None:
         return response
 
 
+def _refuse_control_characters(app: Flask) -> None:
+    """One rule for every door: a query parameter or a form value holding a NUL or another
+    control character (tab and line breaks excepted) is refused with a 400 page before any
+    view runs. Nobody types them; PostgreSQL refuses NUL in text with an error, and they
+    would end up in files and logs."""
+
+    @app.before_request
+    def _check():
+        for source in (request.args, request.form):
+            for key, values in source.lists():
+                if has_control_characters(key) or any(map(has_control_characters, values)):
+                    abort(400)
+
+
 def _register_error_pages(app: Flask) -> None:
     def page(code: int, title: str, message: str):
         return render_template("errors/error.html", code=code, title=title, message=message), code
@@ -149,6 +165,17 @@ def _register_error_pages(app: Flask) -> None:
             _(
                 "Le formulaire a expiré ou ne vient pas de cette application : rien n'a été "
                 "enregistré. Revenez en arrière, rechargez la page et recommencez."
+            ),
+        )
+
+    @app.errorhandler(400)
+    def _bad_request(error):
+        return page(
+            400,
+            _("Requête invalide"),
+            _(
+                "Cette adresse ou ce formulaire contient des caractères invalides : rien n'a été "
+                "enregistré. Revenez à la page précédente et saisissez à nouveau."
             ),
         )
 

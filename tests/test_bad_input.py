@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from backoffice.extensions import db
-from backoffice.models import AidType, Partner, Programme, YoungPerson
+from backoffice.models import AidType, Partner, Programme, Site, YoungPerson
 
 from .factories import make_aid_type, make_partner, make_site, make_young_person
 
@@ -190,7 +190,7 @@ def test_malformed_list_parameters_never_fail(client, admin, endpoint, query):
 
 
 @pytest.mark.parametrize("page", ["details", "edit"])
-@pytest.mark.parametrize("record_id", ["abc", "999999", "", "1.5", "%00"])
+@pytest.mark.parametrize("record_id", ["abc", "999999", "", "1.5", "99999999999999999999"])
 def test_malformed_or_missing_ids_say_the_record_does_not_exist(client, admin, page, record_id):
     make_young_person()
     response = client.get(f"/admin/youngperson/{page}/?id={record_id}", follow_redirects=True)
@@ -198,6 +198,22 @@ def test_malformed_or_missing_ids_say_the_record_does_not_exist(client, admin, p
     assert "n&#39;existe pas" in response.get_data(as_text=True) or "Jeunes" in (
         response.get_data(as_text=True)
     )
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["details/?id=%00", "?search=a%00b", "?flt0_0=%00", "?search=%01", "export/csv/?search=%00"],
+)
+def test_control_characters_are_refused_with_a_french_page(client, admin, query):
+    response = client.get(f"/admin/youngperson/{query}")
+    assert response.status_code == 400
+    assert "caractères invalides" in response.get_data(as_text=True)
+
+
+def test_control_characters_in_a_form_are_refused_and_nothing_is_saved(client, admin):
+    response = client.post("/admin/site/new/", data={"name": "Antenne\x00Nord"})
+    assert response.status_code == 400
+    assert _count(Site) == 0
 
 
 def test_unknown_page_is_a_french_404(client, admin):

@@ -322,7 +322,8 @@ def test_an_admin_overrides_with_a_justification_kept_in_the_log(app):
 
 @pytest.mark.skipif(
     not TEST_DATABASE_URL.startswith("postgresql"),
-    reason="row locks are PostgreSQL's; SQLite serialises writers by itself",
+    reason="threads need a shared database (the in-memory one is a single connection); "
+    "test_concurrent_grants.py runs this on a SQLite file too",
 )
 def test_two_concurrent_grants_on_the_last_budget(app):
     aid = make_aid_type(yearly_budget=Decimal("100"), ceiling_per_youth=None)

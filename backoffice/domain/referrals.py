@@ -282,6 +282,23 @@ def _amount(value) -> Decimal:
     return amount
 
 
+def lock_budget(session: Session, aid_type_id: int) -> None:
+    """Serialise the grants on one aid type until the transaction ends, on both engines.
+
+    Reading the amounts already granted and then writing a grant is a race: two requests
+    each read the sum before either writes, and both pass. A write on the aid's row takes
+    the lock first — the row's lock on PostgreSQL, the database's write lock on SQLite
+    (whose reads take no lock: "SQLite serialises writers" did not serialise the reads) — so
+    the second request waits, then reads the sum with the first grant in it. The write
+    changes nothing (``id = id``), and bypasses the ORM, so it leaves no audit row."""
+    session.execute(
+        sa.update(AidType)
+        .where(AidType.id == aid_type_id)
+        .values(id=AidType.id, updated_at=AidType.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def budget_of(session: Session, aid_type_id: int, year: int) -> dict:
     """Envelope, granted, paid and remaining for one aid type and year."""
     aid = session.get(AidType, aid_type_id)
@@ -311,8 +328,7 @@ def budget_of(session: Session, aid_type_id: int, year: int) -> dict:
 def _check_grant(session, request: AidRequest, values, actor):
     amount = _amount(values.get("amount_granted"))
     values["amount_granted"] = amount
-    # Lock the aid type's row: two grants on the last euros of an envelope are serialised
-    # (PostgreSQL: SELECT … FOR UPDATE; SQLite serialises writers on its own).
+    lock_budget(session, request.aid_type_id)
     aid = session.scalar(
         sa.select(AidType).where(AidType.id == request.aid_type_id).with_for_update()
     )

@@ -253,6 +253,32 @@ def parse_int(text: str, *, minimum: int | None = None, maximum: int | None = No
     return value
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether ``text`` holds a NUL or another control character (tab, CR and LF are text)."""
+    return _CONTROL.search(text) is not None
+
+
+#: The largest id a record can have (INTEGER is 32 bits on PostgreSQL).
+MAX_ID = 2**31 - 1
+
+
+def parse_id(text) -> int | None:
+    """A record id from a URL or a form: a whole number within the database's INTEGER, else
+    None (a tampered or stale URL then finds no record: a 404 or an empty list, never a 500)."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text if 0 < text <= MAX_ID else None
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
 # --- yes / no --------------------------------------------------------------------------------
 
 _TRUE = {"oui", "o", "vrai", "1", "x", "yes", "y", "true", "v"}

@@ -22,6 +22,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo
 
+from ..domain import values
 from ..extensions import db, limiter, login_manager
 from ..models import User
 from .validators import password_strength
@@ -51,10 +52,8 @@ def safe_next(target: str | None) -> str:
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Reload the user of the session; an account deactivated since then is signed out at once."""
-    try:
-        user = db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
-        return None
+    pk = values.parse_id(user_id)
+    user = db.session.get(User, pk) if pk is not None else None
     return user if user is not None and user.active else None
 
 

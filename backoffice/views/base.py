@@ -28,6 +28,7 @@ from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_admin.model import filters as flask_admin_filters
 from flask_admin.model import typefmt
 from flask_admin.model.base import FilterGroup
 from flask_babel import format_datetime, format_decimal
@@ -37,7 +38,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from wtforms import HiddenField
 
-from ..domain import audit, scope
+from ..domain import audit, scope, values
 from ..domain import vocabularies as vocab
 from ..extensions import db
 from ..models import vocabularies_of
@@ -45,6 +46,9 @@ from . import validators as v
 from .labels import FIELD_LABELS
 
 ALL_ROLES = frozenset(vocab.ROLES.codes)
+#: The last page a URL may ask for (an offset beyond fits no database integer; no list is that
+#: long: a larger page number shows the empty page past the end).
+MAX_PAGE = 1_000_000
 ADMIN = frozenset({"admin"})
 ADMIN_AND_MANAGER = frozenset({"admin", "manager"})
 
@@ -70,18 +74,20 @@ def _bool_export(view, value, name=None):
     return _("oui") if value else _("non")
 
 
+# Flask-Admin takes the first formatter whose type matches (isinstance): datetime, a subclass of
+# date, must come first or every date-time shows without its time.
 TYPE_FORMATTERS = {
-    **typefmt.BASE_FORMATTERS,
-    dt.date: _french_date,
     dt.datetime: _french_datetime,
+    dt.date: _french_date,
     Decimal: _decimal,
+    **{k: v for k, v in typefmt.BASE_FORMATTERS.items() if k not in (dt.date, dt.datetime)},
 }
 DETAIL_TYPE_FORMATTERS = {**TYPE_FORMATTERS, bool: _bool_export}
 EXPORT_TYPE_FORMATTERS = {
-    **typefmt.EXPORT_FORMATTERS,
-    dt.date: _french_date,
     dt.datetime: _french_datetime,
+    dt.date: _french_date,
     bool: _bool_export,
+    **{k: v for k, v in typefmt.EXPORT_FORMATTERS.items() if k not in (dt.date, dt.datetime)},
 }
 
 
@@ -108,10 +114,8 @@ class RelatedEqualFilter(sqla_filters.FilterEqual):
         return [(str(r.id), str(r)) for r in db.session.scalars(stmt)]
 
     def clean(self, value):
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            return -1  # an id that matches nothing: a tampered URL lists no row, not a 500
+        found = values.parse_id(value)
+        return -1 if found is None else found  # a tampered URL lists no row, not a 500
 
 
 class BackofficeModelView(ModelView):
@@ -219,6 +223,36 @@ class BackofficeModelView(ModelView):
                     args[f"flt{position}_{key}"] = value
                     break
         return url_for(f"{self.endpoint}.index_view", **args)
+
+    def _get_list_filter_args(self):
+        """Flask-Admin's filter arguments, with numbers bounded: ``int()`` accepts any size,
+        which the database refuses (an integer past 32 or 64 bits is a 500, not an empty
+        list). An out-of-range value is refused like any invalid filter value."""
+        accepted = super()._get_list_filter_args()
+        if not accepted:
+            return accepted
+        kept = []
+        for index, name, value in accepted:
+            flt = self._filters[index]
+            if isinstance(
+                flt, flask_admin_filters.BaseIntFilter | flask_admin_filters.BaseIntListFilter
+            ):
+                numbers = (
+                    value.split(",")
+                    if isinstance(flt, flask_admin_filters.BaseIntListFilter)
+                    else [value]
+                )
+                if not all(_bounded_int(n) for n in numbers if n.strip()):
+                    flash(self.get_invalid_value_msg(value, flt), "error")
+                    continue
+            elif isinstance(
+                flt, flask_admin_filters.BaseFloatFilter | flask_admin_filters.BaseFloatListFilter
+            ):
+                if not all(_bounded_float(n) for n in value.split(",") if n.strip()):
+                    flash(self.get_invalid_value_msg(value, flt), "error")
+                    continue
+            kept.append((index, name, value))
+        return kept
 
     def _get_filter_groups(self):
         """Flask-Admin computes filter options once at start-up; re-read the ones that come from
@@ -359,7 +393,7 @@ class BackofficeModelView(ModelView):
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
         """Clamp what the URL says: a negative page is the first page, an unknown page size the
         default one (PostgreSQL refuses a negative OFFSET; nobody needs 100,000 rows on screen)."""
-        page = max(page or 0, 0)
+        page = min(max(page or 0, 0), MAX_PAGE)
         if page_size is not None and page_size not in self.page_size_options:
             page_size = self.page_size
         return super().get_list(
@@ -368,9 +402,8 @@ class BackofficeModelView(ModelView):
 
     def get_one(self, id):
         """The record with primary key ``id`` inside the scope, or None (also for a malformed id)."""
-        try:
-            pk = int(id)
-        except (TypeError, ValueError):
+        pk = values.parse_id(id)
+        if pk is None:
             return None
         return self.get_query().filter(self.model.id == pk).one_or_none()
 
@@ -390,12 +423,7 @@ class BackofficeModelView(ModelView):
     def action_delete(self, ids):
         """Flask-Admin's bulk delete, with the ids parsed first: it passes the strings of the
         form to PostgreSQL, which refuses ``integer IN (varchar)`` and aborts the transaction."""
-        numbers = []
-        for value in ids:
-            try:
-                numbers.append(int(value))
-            except (TypeError, ValueError):
-                continue
+        numbers = [n for n in (values.parse_id(value) for value in ids) if n is not None]
         return super().action_delete(tuple(numbers))
 
     # --- no lost updates ---------------------------------------------------------------------
@@ -468,6 +496,21 @@ class BackofficeModelView(ModelView):
             )
             return True
         return super().handle_view_exception(exc)
+
+
+def _bounded_int(text: str) -> bool:
+    try:
+        return abs(int(text)) <= values.MAX_ID
+    except ValueError:
+        return False
+
+
+def _bounded_float(text: str) -> bool:
+    try:
+        number = float(text)
+    except ValueError:
+        return False
+    return number == number and abs(number) <= 1e15
 
 
 def _choice_label(vocabulary: vocab.Vocabulary):

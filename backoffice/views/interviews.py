@@ -44,9 +44,8 @@ REVIEW_CHOICES = [
 
 def _young_person_or_404(young_person_id) -> YoungPerson:
     """A young person inside the user's scope; others answer as missing."""
-    try:
-        pk = int(young_person_id)
-    except (TypeError, ValueError):
+    pk = values.parse_id(young_person_id)
+    if pk is None:
         abort(404)
     stmt = sa.select(YoungPerson).where(YoungPerson.id == pk)
     clause = scope.clause_for(YoungPerson, current_user)
@@ -59,9 +58,8 @@ def _young_person_or_404(young_person_id) -> YoungPerson:
 
 
 def _interview_or_404(interview_id) -> Interview:
-    try:
-        pk = int(interview_id)
-    except (TypeError, ValueError):
+    pk = values.parse_id(interview_id)
+    if pk is None:
         abort(404)
     interview = db.session.get(Interview, pk)
     if interview is None:
@@ -85,10 +83,7 @@ def _datetime(text: str | None) -> dt.datetime | None:
 
 
 def _int_or_none(text):
-    try:
-        return int(text) if text not in (None, "") else None
-    except ValueError:
-        return None
+    return values.parse_id(text)
 
 
 class InterviewView(BaseView):
