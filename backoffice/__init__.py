@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import Flask, abort, g, render_template, request, session
+import sqlalchemy as sa
+from flask import Flask, abort, g, has_request_context, render_template, request, session
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -52,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_template_helpers(app)
     _register_error_pages(app)
     _refuse_control_characters(app)
+    _register_health_check(app)
 
     from . import views
 
@@ -83,14 +85,20 @@ def _configure_secret_key(app: Flask) -> None:
 def select_locale() -> str:
     """``?lang=`` (remembered in the session), then the user's preference, then French."""
     languages = ("fr", "en")
+    if not has_request_context():
+        return "fr"
     wanted = request.args.get("lang")
     if wanted in languages:
         session["lang"] = wanted
         return wanted
     if session.get("lang") in languages:
         return session["lang"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+    # The user already loaded for this request, if any: never load it here, so that an error
+    # page (the database being down, say) renders without touching the database.
+    user = g.get("_login_user")
+    if user is not None and getattr(user, "is_authenticated", False):
+        if user.locale in languages:
+            return user.locale
     return "fr"
 
 
@@ -129,6 +137,10 @@ def _register_template_helpers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint not in ("static", "admin.static"):
+            # Pages and exports hold young people's data: no copy in a browser's or a proxy's
+            # cache (a shared computer's "back" button, a proxy's disk).
+            response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; "
@@ -137,6 +149,42 @@ def _register_template_helpers(app: Flask) -> None:
             "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
         )
         return response
+
+
+DATABASE_DOWN_PAGE = """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>Service momentanément indisponible</title>
+</head><body style="font-family: sans-serif; max-width: 36rem; margin: 10vh auto; padding: 0 1rem">
+<main><h1>Service momentanément indisponible (503)</h1>
+<p>La base de données ne répond pas. Rien de ce que vous venez de faire n'a été enregistré.</p>
+<p>Réessayez dans quelques minutes ; si cela dure, prévenez l'équipe technique.</p></main>
+</body></html>"""
+
+
+def _forget_session_quietly() -> None:
+    """Roll back what this request did, without failing when the database is gone."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - an error page must render whatever the database does
+        pass
+
+
+def _register_health_check(app: Flask) -> None:
+    @app.route("/healthz")
+    def healthz():
+        """For a load balancer: 200 when the database answers and its schema is at the
+        migrations' head, 503 otherwise. No personal data, no sign-in needed."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory(MIGRATIONS).get_current_head()
+        try:
+            with db.engine.connect() as connection:
+                current = MigrationContext.configure(connection).get_current_revision()
+        except sa.exc.SQLAlchemyError:
+            return {"database": "injoignable", "migrations": None}, 503
+        if current != head:
+            return {"database": "ok", "migrations": f"{current} (attendu : {head})"}, 503
+        return {"database": "ok", "migrations": head}, 200
 
 
 def _refuse_control_characters(app: Flask) -> None:
@@ -206,9 +254,22 @@ def _register_error_pages(app: Flask) -> None:
             ),
         )
 
+    @app.errorhandler(sa.exc.OperationalError)
+    @app.errorhandler(sa.exc.InterfaceError)
+    def _database_unavailable(error):
+        """The database cannot be reached: a static French page, no database access, so that
+        this handler cannot fail in turn (it used to, leaving a bare English error)."""
+        app.logger.error("Database unavailable: %s", error)
+        _forget_session_quietly()
+        return (
+            DATABASE_DOWN_PAGE,
+            503,
+            {"Content-Type": "text/html; charset=utf-8", "Retry-After": "30"},
+        )
+
     @app.errorhandler(500)
     def _server_error(error):
-        db.session.rollback()
+        _forget_session_quietly()
         return page(
             500,
             _("Erreur inattendue"),

@@ -25,6 +25,7 @@ def init_app(app) -> None:
         export_csv,
         imports_purge,
         referrals_expire,
+        tick,
     ):
         app.cli.add_command(command)
 
@@ -252,4 +253,22 @@ def referrals_expire():
 
     act_as("referrals-expire")
     count = expire_overdue(db.session, dt.date.today())
+    db.session.commit()
     click.echo(f"{count} orientation(s) expirée(s).")
+
+
+@click.command("tick")
+def tick():
+    """What runs on a schedule, idempotent, safe on several servers at once (cron: every 10
+    minutes): expire unanswered referrals, delete abandoned import uploads."""
+    import datetime as dt
+    from pathlib import Path
+
+    from .domain.csvio import uploads
+    from .domain.referrals import expire_overdue
+
+    act_as("tick")
+    expired = expire_overdue(db.session, dt.date.today())
+    db.session.commit()
+    purged = uploads.purge(Path(current_app.config["IMPORT_UPLOAD_FOLDER"]))
+    click.echo(f"{expired} orientation(s) expirée(s), {purged} fichier(s) d'import supprimé(s).")

@@ -1,12 +1,15 @@
 """The data model: tables, constraints and small model methods.
 
 Closed lists are stored as short codes checked by the database (see ``domain/vocabularies.py``);
-amounts are ``Numeric`` (never floats); timestamps are naive UTC.
+amounts are ``Numeric`` (never floats); timestamps are naive UTC. A column declared
+``info={"sensitive": True}`` (private notes, health, secrets) is written to the audit trail as
+changed, never with its content.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -72,11 +75,17 @@ class Site(Timestamped, db.Model):
         return self.name
 
 
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, Timestamped, db.Model):
     """A staff account: administrative staff, counsellor or manager."""
 
     __tablename__ = "user_account"
     __table_args__ = (in_list("role", vocab.ROLES), in_list("locale", vocab.LOCALES))
+    __scope__ = "site_id"  # colleagues of the same site (domain/scope.py)
+    __scope_self__ = True  # a counsellor without a site still sees their own account
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
@@ -87,21 +96,35 @@ class User(UserMixin, Timestamped, db.Model):
         sa.ForeignKey("site.id", ondelete="SET NULL"), index=True
     )
     active: Mapped[bool] = mapped_column(default=True)
-    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255), info={"sensitive": True})
     locale: Mapped[str | None] = mapped_column(sa.String(2))
+    #: Part of every session cookie of this account (Flask-Login's alternative id): changing it
+    #: ends them all — at sign-out, password change, deactivation, "déconnecter partout".
+    session_token: Mapped[str] = mapped_column(
+        sa.String(64), default=new_session_token, info={"sensitive": True}
+    )
 
     site: Mapped[Site | None] = relationship(back_populates="users")
 
     def __str__(self) -> str:
         return self.full_name
 
+    def get_id(self) -> str:
+        """The session's user id: the account and its current session token."""
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """End every session of this account, on every device (a replayed cookie is refused)."""
+        self.session_token = new_session_token()
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
 
     def set_password(self, password: str) -> None:
-        """Store a scrypt hash of ``password``."""
+        """Store a scrypt hash of ``password``; the sessions opened with the old one end."""
         self.password_hash = generate_password_hash(password, method="scrypt")
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         """Whether ``password`` matches; False for an account that has no password yet."""
@@ -112,10 +135,18 @@ class User(UserMixin, Timestamped, db.Model):
         return vocab.ROLES.label(self.role)
 
 
+@sa.event.listens_for(User.active, "set")
+def _deactivation_ends_sessions(user: User, value, old, _initiator) -> None:
+    """A deactivated account loses its open sessions at once, on every device."""
+    if old is True and value is False:
+        user.end_sessions()
+
+
 class YoungPerson(Timestamped, db.Model):
     """A young person (*jeune*) accompanied by the mission locale."""
 
     __tablename__ = "young_person"
+    __scope__ = "site_id"  # a young person of another site does not exist (domain/scope.py)
     __table_args__ = (
         in_list("gender", vocab.GENDERS),
         in_list("status", vocab.YOUTH_STATUSES),
@@ -386,7 +417,7 @@ class Interview(Timestamped, db.Model):
     status: Mapped[str] = mapped_column(sa.String(10), default="draft", index=True)
     step: Mapped[int] = mapped_column(default=1)  # the furthest step reached, to resume there
     public_summary: Mapped[str | None] = mapped_column(sa.Text)
-    private_notes: Mapped[str | None] = mapped_column(sa.Text)
+    private_notes: Mapped[str | None] = mapped_column(sa.Text, info={"sensitive": True})
     autonomy_level: Mapped[str | None] = mapped_column(sa.String(1))
     next_appointment: Mapped[dt.datetime | None] = mapped_column(index=True)
     no_outcome_reason: Mapped[str | None] = mapped_column(sa.Text)
@@ -425,8 +456,9 @@ class DiagnosisEntry(Timestamped, db.Model):
     domain_id: Mapped[int] = mapped_column(
         sa.ForeignKey("diagnosis_domain.id", ondelete="RESTRICT"), index=True
     )
-    situations: Mapped[list] = mapped_column(sa.JSON, default=list)  # situation labels ticked
-    young_person_words: Mapped[str | None] = mapped_column(sa.Text)
+    # the situation labels ticked (health, disability…: sensitive, like the words)
+    situations: Mapped[list] = mapped_column(sa.JSON, default=list, info={"sensitive": True})
+    young_person_words: Mapped[str | None] = mapped_column(sa.Text, info={"sensitive": True})
     assessment: Mapped[str] = mapped_column(sa.String(16), default="no_need")
 
     interview: Mapped[Interview] = relationship(back_populates="diagnosis")
@@ -562,7 +594,7 @@ class Referral(Timestamped, db.Model):
         sa.ForeignKey("aid_type.id", ondelete="SET NULL")
     )
     service: Mapped[str | None] = mapped_column(sa.String(200))
-    reason: Mapped[str] = mapped_column(sa.Text)
+    reason: Mapped[str] = mapped_column(sa.Text, info={"sensitive": True})  # may say health
     request: Mapped[str | None] = mapped_column(sa.Text)
     availability: Mapped[str | None] = mapped_column(sa.Text)
     contact_preference: Mapped[str] = mapped_column(sa.String(12), default="direct")
@@ -575,7 +607,9 @@ class Referral(Timestamped, db.Model):
     refusal_reason: Mapped[str | None] = mapped_column(sa.String(16))
     refusal_message: Mapped[str | None] = mapped_column(sa.Text)
     outcome_note: Mapped[str | None] = mapped_column(sa.Text)
-    answer_nonce: Mapped[str | None] = mapped_column(sa.String(64))
+    answer_nonce: Mapped[str | None] = mapped_column(sa.String(64), info={"sensitive": True})
+    #: When the partner's answer link stops working: 8 days after it was sent (or re-sent).
+    answer_expires_at: Mapped[dt.datetime | None]
 
     young_person: Mapped[YoungPerson] = relationship()
     partner: Mapped[Partner] = relationship()

@@ -97,3 +97,80 @@ def test_every_admin_url_requires_a_session(app, client):
         response = client.open(path, method=method, query_string={"id": "1"})
         assert response.status_code == 302, (method, path, response.status_code)
         assert response.headers["Location"].startswith("/login"), (method, path)
+
+
+# --- sessions that really end --------------------------------------------------------------
+
+
+def _cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def test_a_cookie_replayed_after_sign_out_opens_nothing(app, client):
+    user = make_user(role="admin")
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    stolen = _cookie(client)
+    assert client.get("/admin/youngperson/").status_code == 200
+    client.post("/logout")
+    thief = app.test_client()
+    thief.set_cookie("session", stolen)
+    response = thief.get("/admin/youngperson/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_a_password_change_ends_the_other_sessions_and_keeps_this_one(app, client):
+    user = make_user(role="counsellor")
+    other = app.test_client()
+    other.post("/login", data={"email": user.email, "password": PASSWORD})
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "une phrase de passe neuve",
+            "confirm": "une phrase de passe neuve",
+        },
+    )
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200  # this device goes on
+    assert other.get("/admin/").headers["Location"].startswith("/login")  # the other ends
+
+
+def test_deactivation_and_an_admins_sign_out_everywhere_end_sessions(app, client, auth):
+    user = make_user(role="counsellor")
+    device = app.test_client()
+    device.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert device.get("/admin/").status_code == 200
+    auth.login(role="admin")
+    response = client.post(
+        "/admin/account/action/",
+        data={"action": "end_sessions", "rowid": [str(user.id)]},
+        follow_redirects=True,
+    )
+    assert "1 compte déconnecté" in response.get_data(as_text=True)
+    assert device.get("/admin/").headers["Location"].startswith("/login")
+    device.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert device.get("/admin/").status_code == 200
+    user = db.session.get(type(user), user.id)
+    user.active = False
+    db.session.commit()
+    user.active = True  # even reactivated at once, the old sessions stay closed
+    db.session.commit()
+    assert device.get("/admin/").headers["Location"].startswith("/login")
+
+
+def test_signing_in_takes_as_long_whether_the_account_exists_or_not(client):
+    import time
+
+    user = make_user()
+    user.set_password(PASSWORD)  # the production hash (scrypt), not the tests' cheap one
+    db.session.commit()
+
+    def timed(email):
+        started = time.perf_counter()
+        client.post("/login", data={"email": email, "password": "wrong password!"})
+        return time.perf_counter() - started
+
+    known = min(timed(user.email) for _ in range(3))
+    unknown = min(timed("nobody@example.org") for _ in range(3))
+    assert unknown > known / 3, (known, unknown)  # 0.007 s against 0.41 s before

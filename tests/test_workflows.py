@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import URLSafeSerializer
 
 from backoffice.domain import referrals as flows
 from backoffice.domain.workflow import Actor, TransitionRefused, events_of, fire
@@ -203,23 +203,77 @@ def test_the_link_works_once_and_shows_only_consented_data(client):
     assert db.session.get(Referral, referral.id).status == "accepted"
 
 
-def test_tampered_expired_and_wrong_referral_links(client, monkeypatch):
+def test_tampered_expired_and_wrong_referral_links(client):
     referral = _sent_referral()
     token = flows.answer_token(SECRET, referral)
     assert client.get(f"/partenaire/reponse/{token[:-3]}abc").status_code == 410
-    forged = URLSafeTimedSerializer("another-key", salt="referral-answer").dumps(
+    forged = URLSafeSerializer("another-key", salt="referral-answer").dumps(
         {"r": referral.id, "n": referral.answer_nonce}
     )
     assert "n&#39;est pas valide" in client.get(f"/partenaire/reponse/{forged}").get_data(
         as_text=True
     )
     other = _sent_referral()
-    swapped = URLSafeTimedSerializer(SECRET, salt="referral-answer").dumps(
+    swapped = URLSafeSerializer(SECRET, salt="referral-answer").dumps(
         {"r": other.id, "n": referral.answer_nonce}
     )  # another referral's id, this nonce
     assert "déjà servi" in client.get(f"/partenaire/reponse/{swapped}").get_data(as_text=True)
-    monkeypatch.setattr(flows, "LINK_VALID_DAYS", -1)
+    huge = URLSafeSerializer(SECRET, salt="referral-answer").dumps({"r": 10**30, "n": "x"})
+    assert client.get(f"/partenaire/reponse/{huge}").status_code == 410
+    referral.answer_expires_at = utcnow() - dt.timedelta(minutes=1)
+    db.session.commit()
     assert "a expiré" in client.get(f"/partenaire/reponse/{token}").get_data(as_text=True)
+
+
+def test_the_link_expires_8_days_after_sending_however_often_it_is_shown(client, auth):
+    referral = _sent_referral()
+    sent_at = referral.sent_at
+    auth.login(role="admin")
+    links = set()
+    for _ in range(3):
+        page = client.get(f"/admin/referral/workflow/?id={referral.id}").get_data(as_text=True)
+        links.add(re.search(r"/partenaire/reponse/([^\"'<\s]+)", page).group(1))
+    assert len(links) == 1  # the same link each time: it is not signed again
+    db.session.expire_all()
+    expires = db.session.get(Referral, referral.id).answer_expires_at
+    assert expires == sent_at + dt.timedelta(days=8)
+    assert flows.referral_for_token(db.session, SECRET, links.pop(), now=sent_at)
+    with pytest.raises(TransitionRefused, match="a expiré"):
+        flows.referral_for_token(
+            db.session, SECRET, flows.answer_token(SECRET, referral), now=expires + dt.timedelta(1)
+        )
+
+
+def test_resending_revokes_the_previous_link(client):
+    referral = _sent_referral()
+    old = flows.answer_token(SECRET, referral)
+    fire(db.session, flows.REFERRAL, referral, "resend", COUNSELLOR, {"comment": "lien perdu"})
+    db.session.commit()
+    new = flows.answer_token(SECRET, referral)
+    assert new != old and referral.status == "sent"
+    assert "remplacé" in client.get(f"/partenaire/reponse/{old}").get_data(as_text=True)
+    assert client.get(f"/partenaire/reponse/{new}").status_code == 200
+
+
+def test_bad_tries_from_an_address_never_block_a_valid_link(client):
+    referral = _sent_referral()
+    valid = flows.answer_token(SECRET, referral)
+    for n in range(30):
+        assert client.get(f"/partenaire/reponse/bad{n}").status_code == 410
+    assert client.get("/partenaire/reponse/bad-again").status_code == 429  # the address
+    assert client.get(f"/partenaire/reponse/{valid}").status_code == 200  # but not this link
+
+
+def test_a_link_is_limited_whatever_the_address(app):
+    referral = _sent_referral()
+    valid = flows.answer_token(SECRET, referral)
+    codes = [
+        app.test_client()
+        .get(f"/partenaire/reponse/{valid}", environ_base={"REMOTE_ADDR": f"10.0.0.{n}"})
+        .status_code
+        for n in range(31)
+    ]
+    assert codes[:30] == [200] * 30 and codes[30] == 429
 
 
 def test_a_partner_refusal_through_the_link_needs_a_reason(client):
@@ -456,3 +510,27 @@ def test_stats_and_diagram(client, admin):
 def test_the_referral_list_links_to_the_statistics(client, admin):
     page = client.get("/admin/referral/").get_data(as_text=True)
     assert 'href="/admin/referral/stats/"' in page and "Orientations et aides" in page
+
+
+def test_opening_the_referral_list_writes_nothing(client, auth):
+    """The list used to expire referrals (and commit) inside a GET; it now says which ones the
+    next daily run will expire, and the run does it."""
+    from backoffice.models import AuditEvent
+
+    old = _referral(status="sent", sent_at=utcnow() - dt.timedelta(days=40), answer_nonce="n")
+    auth.login(role="admin")
+    before = (db.session.query(AuditEvent).count(), db.session.query(WorkflowEvent).count())
+    page = client.get("/admin/referral/").get_data(as_text=True)
+    assert "expire cette nuit" in page
+    db.session.expire_all()
+    assert db.session.get(Referral, old.id).status == "sent"
+    assert (db.session.query(AuditEvent).count(), db.session.query(WorkflowEvent).count()) == before
+
+
+def test_tick_expires_and_purges_idempotently(app, runner):
+    old = _referral(status="sent", sent_at=utcnow() - dt.timedelta(days=40), answer_nonce="n")
+    first = runner.invoke(args=["tick"])
+    assert first.exit_code == 0 and first.output.startswith("1 orientation(s) expirée(s)")
+    assert runner.invoke(args=["tick"]).output.startswith("0 orientation(s)")
+    db.session.expire_all()
+    assert db.session.get(Referral, old.id).status == "expired"

@@ -21,9 +21,9 @@ from ..models import AuditEvent, Consultation, ImportRun, WorkflowEvent, utcnow
 ACTOR_KEY = "audit_actor"
 PENDING_KEY = "audit_pending"
 SYSTEM = "système"
-MASK = "••••••"
-#: Columns whose values are never written to the trail.
-MASKED_COLUMNS = frozenset({"password_hash"})
+#: What the trail holds instead of a sensitive value (the column says ``info={"sensitive":
+#: True}``): that it was filled or changed, never what it says.
+HIDDEN = "(contenu non conservé)"
 #: Columns that change with every write and say nothing about it.
 SILENT_COLUMNS = frozenset({"created_at", "updated_at", "version"})
 #: Tables that are logs themselves.
@@ -50,8 +50,31 @@ def serialise(value):
     return str(value)
 
 
-def _shown(key: str, value):
-    return MASK if key in MASKED_COLUMNS and value is not None else serialise(value)
+def sensitive_columns(table: sa.Table) -> frozenset[str]:
+    """The columns of ``table`` whose content never goes to the trail."""
+    return frozenset(c.key for c in table.c if c.info.get("sensitive"))
+
+
+def snapshot_values(table: sa.Table, values: dict) -> dict:
+    """The trail's record of a created or deleted row: every filled column, serialised, with
+    sensitive ones hidden. One builder for the session listener and the bulk import."""
+    hidden = sensitive_columns(table)
+    return {
+        key: HIDDEN if key in hidden else serialise(value)
+        for key, value in values.items()
+        if value is not None and key not in SILENT_COLUMNS
+    }
+
+
+def change_values(table: sa.Table, changes: dict) -> dict:
+    """The trail's record of an update: ``{column: [old, new]}``, sensitive ones hidden (it
+    says they changed, not from what to what)."""
+    hidden = sensitive_columns(table)
+    return {
+        key: [HIDDEN, HIDDEN] if key in hidden else [serialise(old), serialise(new)]
+        for key, (old, new) in changes.items()
+        if key not in SILENT_COLUMNS
+    }
 
 
 def _audited(obj) -> bool:
@@ -60,14 +83,10 @@ def _audited(obj) -> bool:
 
 def _snapshot(obj) -> dict:
     """Every filled column of ``obj``, for inserts and deletes."""
-    values = {}
-    for column in sa.inspect(obj).mapper.column_attrs:
-        if column.key in SILENT_COLUMNS:
-            continue
-        value = getattr(obj, column.key)
-        if value is not None:
-            values[column.key] = _shown(column.key, value)
-    return values
+    mapper = sa.inspect(obj).mapper
+    return snapshot_values(
+        mapper.local_table, {c.key: getattr(obj, c.key) for c in mapper.column_attrs}
+    )
 
 
 def _stored_values(session: Session, obj, keys: list[str]) -> dict:
@@ -106,11 +125,9 @@ def _updates(session: Session, obj) -> dict:
     if unknown_old:
         for key, value in _stored_values(session, obj, unknown_old).items():
             changes[key][0] = value
-    changes = {
-        key: [_shown(key, old), _shown(key, new)]
-        for key, (old, new) in changes.items()
-        if old != new
-    }
+    changes = change_values(
+        mapper.local_table, {key: pair for key, pair in changes.items() if pair[0] != pair[1]}
+    )
     for relation in mapper.relationships:
         if relation.secondary is None:
             continue

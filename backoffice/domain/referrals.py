@@ -18,7 +18,7 @@ import secrets
 from decimal import Decimal
 
 import sqlalchemy as sa
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
 from ..models import AidRequest, AidType, Referral, utcnow
@@ -48,7 +48,18 @@ def _can_send(session, referral, values, actor):
 
 def _on_send(session, referral, values, actor):
     referral.sent_at = utcnow()
+    issue_answer_link(referral, referral.sent_at)
+
+
+def issue_answer_link(referral: Referral, now: dt.datetime) -> None:
+    """A new answer link for the partner, valid ``LINK_VALID_DAYS`` from now: the previous one,
+    if any, stops working (its nonce is gone)."""
     referral.answer_nonce = secrets.token_urlsafe(24)
+    referral.answer_expires_at = now + dt.timedelta(days=LINK_VALID_DAYS)
+
+
+def _on_resend(session, referral, values, actor):
+    issue_answer_link(referral, utcnow())
 
 
 def _parse_datetime(value):
@@ -101,6 +112,15 @@ REFERRAL = Workflow(
             STAFF,
             guard=_can_send,
             apply=_on_send,
+        ),
+        Transition(
+            "resend",
+            "Renvoyer un nouveau lien au partenaire",
+            ("sent",),
+            "sent",
+            STAFF,
+            fields=(("comment", "Pourquoi (lien perdu, partenaire relancé…)", False),),
+            apply=_on_resend,
         ),
         Transition(
             "cancel",
@@ -180,7 +200,8 @@ def needs_reminder(referral: Referral, today: dt.date) -> bool:
 
 
 def expire_overdue(session: Session, today: dt.date) -> int:
-    """Expire referrals sent more than 30 days ago without answer (idempotent); commit."""
+    """Expire referrals sent more than 30 days ago without answer (idempotent). Flushes: the
+    caller (the CLI's daily run) commits."""
     limit = dt.datetime.combine(today - dt.timedelta(days=EXPIRE_AFTER_DAYS), dt.time())
     overdue = session.scalars(
         sa.select(Referral).where(Referral.status == "sent", Referral.sent_at < limit)
@@ -194,8 +215,17 @@ def expire_overdue(session: Session, today: dt.date) -> int:
             SYSTEM,
             {"comment": f"Sans réponse après {EXPIRE_AFTER_DAYS} jours."},
         )
-    session.commit()
+    session.flush()
     return len(overdue)
+
+
+def is_overdue(referral: Referral, today: dt.date) -> bool:
+    """Sent, unanswered for 30 days: the next daily run expires it."""
+    return (
+        referral.status == "sent"
+        and referral.sent_at is not None
+        and referral.sent_at.date() <= today - dt.timedelta(days=EXPIRE_AFTER_DAYS)
+    )
 
 
 def partner_stats(session: Session) -> list[dict]:
@@ -226,35 +256,38 @@ def partner_stats(session: Session) -> list[dict]:
 # --- the partner's answer link ------------------------------------------------------------------
 
 
-def _serializer(secret_key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt="referral-answer")
+def _serializer(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt="referral-answer")
 
 
 def answer_token(secret_key: str, referral: Referral) -> str:
-    """A signed link token for the partner: this referral, this sending (single use)."""
+    """The signed token of the partner's link: this referral, this sending. The same link each
+    time the page shows it; its expiry is the one stored when it was issued."""
     return _serializer(secret_key).dumps({"r": referral.id, "n": referral.answer_nonce})
 
 
 def referral_for_token(
     session: Session, secret_key: str, token: str, now: dt.datetime | None = None
 ) -> Referral:
-    """The referral a valid, unused token answers; ``TransitionRefused`` otherwise."""
-    serializer = _serializer(secret_key)
+    """The referral a valid, unused, unexpired token answers; ``TransitionRefused`` otherwise."""
     try:
-        payload = serializer.loads(token, max_age=LINK_VALID_DAYS * 86400)
-    except SignatureExpired as error:
-        raise TransitionRefused(
-            "Ce lien a expiré (valable 8 jours) : contactez le conseiller."
-        ) from error
+        payload = _serializer(secret_key).loads(token)
     except BadSignature as error:
         raise TransitionRefused("Ce lien n'est pas valide.") from error
     if not isinstance(payload, dict) or not isinstance(payload.get("r"), int):
         raise TransitionRefused("Ce lien n'est pas valide.")
-    referral = session.get(Referral, payload["r"])
+    referral = session.get(Referral, payload["r"]) if 0 < payload["r"] < 2**31 else None
     if referral is None:
         raise TransitionRefused("Ce lien n'est pas valide.")
     if referral.answer_nonce is None or referral.answer_nonce != payload.get("n"):
-        raise TransitionRefused("Ce lien a déjà servi : la réponse a été enregistrée.")
+        raise TransitionRefused(
+            "Ce lien a déjà servi, ou un lien plus récent l'a remplacé : contactez le conseiller."
+        )
+    expires = referral.answer_expires_at
+    if expires is None or (now or utcnow()) > expires:
+        raise TransitionRefused(
+            f"Ce lien a expiré (valable {LINK_VALID_DAYS} jours) : contactez le conseiller."
+        )
     return referral
 
 

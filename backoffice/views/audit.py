@@ -3,40 +3,40 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import g
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from ..models import AuditEvent, User
+from . import journal
 from .base import ADMIN, BackofficeModelView, RelatedEqualFilter
+from .labels import ENTITY_LABELS
 
-ACTIONS = [
-    ("insert", _l("Création")),
-    ("update", _l("Modification")),
-    ("delete", _l("Suppression")),
-    ("bulk_insert", _l("Chargement")),
-]
-ENTITIES = [
-    ("young_person", _l("Jeune")),
-    ("programme", _l("Programme")),
-    ("user_account", _l("Compte")),
-    ("site", _l("Antenne")),
-    ("partner", _l("Partenaire")),
-    ("aid_type", _l("Aide")),
-    ("theme", _l("Thématique")),
-    ("diagnosis_domain", _l("Domaine du diagnostic")),
-    ("diagnosis_situation", _l("Situation")),
-]
+ACTIONS = [(code, _l(label)) for code, label in journal.ACTIONS.items()]
+ENTITIES = list(ENTITY_LABELS.items())
 
 
 def _changes_cell(view, context, model, name):
-    items = []
-    for field, value in (model.changes or {}).items():
-        label = view.field_label(field)
-        if model.action == "update":
-            items.append(Markup("<b>{}</b> : <del>{}</del> → {}").format(label, value[0], value[1]))
-        else:
-            items.append(Markup("<b>{}</b> = {}").format(label, value))
-    return Markup("<br>").join(items)
+    item = g.get("journal", {}).get(model.id)
+    if item is None:
+        [item] = journal.describe([model])
+    lines = [
+        Markup("<b>{}</b> : <del>{}</del> → {}").format(line.label, line.old, line.new)
+        if line.old is not None
+        else Markup("<b>{}</b> : {}").format(line.label, line.new)
+        for line in item.lines
+    ]
+    return Markup("<br>").join(lines)
+
+
+def _changes_text(model) -> str:
+    [item] = journal.describe([model])
+    return " · ".join(
+        f"{line.label} : {line.old} → {line.new}"
+        if line.old is not None
+        else f"{line.label} : {line.new}"
+        for line in item.lines
+    )
 
 
 class AuditEventView(BackofficeModelView):
@@ -65,6 +65,7 @@ class AuditEventView(BackofficeModelView):
         "entity_id",
     ]
     column_formatters = {"changes": _changes_cell}
+    column_formatters_export = {"changes": lambda v, c, m, n: _changes_text(m)}
     column_details_list = [
         "at",
         "actor_label",
@@ -81,3 +82,11 @@ class AuditEventView(BackofficeModelView):
 
     def get_query(self):
         return super().get_query().options(sa.orm.joinedload(AuditEvent.actor))
+
+    def get_list(self, *args, **kwargs):
+        """The page's events, described in French in a few queries for the whole page."""
+        count, data = super().get_list(*args, **kwargs)
+        if data is not None and kwargs.get("execute", True):
+            data = list(data)
+            g.journal = {item.event.id: item for item in journal.describe(data)}
+        return count, data

@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from flask import (
     abort,
     flash,
-    has_app_context,
     has_request_context,
     redirect,
     render_template,
@@ -101,7 +100,7 @@ class RelatedEqualFilter(sqla_filters.FilterEqual):
         super().__init__(column, name, options=self._related_options)
 
     def _related_options(self):
-        if not has_app_context():  # Flask-Admin builds its caches at start-up, outside any app
+        if not has_request_context():  # Flask-Admin builds its caches at start-up: no user yet
             return []
         stmt = sa.select(self.related_model)
         clause = scope.clause_for(self.related_model, current_user)  # options obey the scope too
@@ -466,8 +465,10 @@ class BackofficeModelView(ModelView):
     # --- history -------------------------------------------------------------------------------
 
     def history_of(self, model):
-        """The audit events of ``model``, newest first (for the details page's *Historique*)."""
-        return audit.history_of(db.session, model.__tablename__, model.id)
+        """The audit events of ``model``, newest first, in French (the *Historique* tab)."""
+        from .journal import describe
+
+        return describe(audit.history_of(db.session, model.__tablename__, model.id))
 
     def entity_label(self, entity: str) -> str:
         return str(FIELD_LABELS.get(entity, entity))

@@ -7,17 +7,19 @@ import datetime as dt
 import sqlalchemy as sa
 from flask import flash, request
 from flask_admin import expose
+from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.form import Select2Field
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
-from ..domain import scope
+from ..domain import scope, values
 from ..domain import vocabularies as vocab
 from ..domain.people import AGE_BANDS, periods_overlap
 from ..extensions import db
@@ -512,6 +514,29 @@ class AccountView(BackofficeModelView):
         model.email = model.email.strip().lower()
         if form.new_password.data:
             model.set_password(form.new_password.data)
+
+    operation_of = {**BackofficeModelView.operation_of, "action_view": "edit"}
+
+    @action(
+        "end_sessions",
+        _l("Déconnecter partout"),
+        _l("Fermer toutes les sessions ouvertes de ces comptes, sur tous les postes ?"),
+    )
+    def action_end_sessions(self, ids):
+        """End every open session of the chosen accounts (a lost phone, a shared computer)."""
+        numbers = [n for n in (values.parse_id(i) for i in ids) if n is not None]
+        accounts = self.get_query().filter(User.id.in_(numbers)).all()
+        for account in accounts:
+            account.end_sessions()
+        db.session.commit()
+        flash(
+            ngettext(
+                "%(num)d compte déconnecté de toutes ses sessions.",
+                "%(num)d comptes déconnectés de toutes leurs sessions.",
+                len(accounts),
+            ),
+            "success",
+        )
 
 
 class SiteView(BackofficeModelView):

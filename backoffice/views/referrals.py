@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import sqlalchemy as sa
 from flask import (
@@ -24,6 +25,7 @@ from markupsafe import Markup
 from wtforms import SelectMultipleField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
+from ..domain import audit
 from ..domain import referrals as flows
 from ..domain import vocabularies as vocab
 from ..domain.workflow import Actor, TransitionRefused, events_of, fire
@@ -50,6 +52,11 @@ def _status_cell(vocabulary):
             "draft": "secondary",
         }.get(model.status, "light")
         text = _(vocabulary.label(model.status))
+        if isinstance(model, Referral) and flows.is_overdue(model, dt.date.today()):
+            return Markup("{} {}").format(
+                badge(text, kind),
+                badge(_("sans réponse depuis 30 jours : expire cette nuit"), "warning"),
+            )
         if isinstance(model, Referral) and flows.needs_reminder(model, dt.date.today()):
             return Markup("{} {}").format(badge(text, kind), badge(_("à relancer"), "warning"))
         return badge(text, kind)
@@ -229,11 +236,6 @@ class ReferralView(WorkflowScreen):
         if is_created:
             model.counsellor_id = current_user.id
 
-    @expose("/")
-    def index_view(self):
-        flows.expire_overdue(db.session, dt.date.today())  # the daily rule, applied lazily too
-        return super().index_view()
-
     def workflow_extra(self, record):
         link = None
         if record.status == "sent" and record.answer_nonce:
@@ -347,15 +349,41 @@ class AidRequestView(WorkflowScreen):
 bp = Blueprint("partner_answer", __name__, url_prefix="/partenaire")
 
 
+def _token_key() -> str:
+    token = (request.view_args or {}).get("token", "")
+    return "answer-token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def _answer_failed(response) -> bool:
+    return response.status_code >= 400
+
+
+def _link_is_valid() -> bool:
+    """A valid link is never blocked by the bad tries made from the same address."""
+    token = (request.view_args or {}).get("token", "")
+    try:
+        flows.referral_for_token(db.session, current_app.config["SECRET_KEY"], token)
+    except TransitionRefused:
+        return False
+    return True
+
+
 @bp.route("/reponse/<token>", methods=["GET", "POST"])
-@limiter.limit("30 per hour")
+@limiter.limit("30 per hour", key_func=_token_key, scope="answer-token")
+@limiter.limit(
+    "30 per hour", scope="answer-address", deduct_when=_answer_failed, exempt_when=_link_is_valid
+)
 def answer(token):
-    """Accept (with an appointment date) or refuse (with a reason), once, within 8 days."""
+    """Accept (with an appointment date) or refuse (with a reason), once, within 8 days.
+
+    Limits: 30 requests an hour per link (whatever the address), and 30 failed tries an hour
+    per address — which never block a valid link."""
     secret = current_app.config["SECRET_KEY"]
     try:
         referral = flows.referral_for_token(db.session, secret, token)
     except TransitionRefused as refusal:
         return render_template("admin/referrals/answer.html", error=refusal.message), 410
+    audit.set_actor(db.session, None, f"partenaire (lien) : {referral.partner}")
     if request.method == "POST":
         name = request.form.get("transition")
         if name not in ("accept", "refuse"):

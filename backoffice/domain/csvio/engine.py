@@ -604,7 +604,8 @@ class _Writer:
             if record_id is None:
                 if DEFAULT in values.values():
                     values = {
-                        a: (self.defaults.get(a) if v is DEFAULT else v) for a, v in values.items()
+                        a: (_default_value(self.defaults.get(a)) if v is DEFAULT else v)
+                        for a, v in values.items()
                     }
                 inserts.append((values, key))
                 report.created += 1
@@ -661,7 +662,9 @@ class _Writer:
 
 
 def _column_defaults(table: sa.Table) -> dict:
-    """The columns' Python-side defaults (the driver-level INSERT does not apply them)."""
+    """The columns' Python-side defaults (the driver-level INSERT does not apply them), each
+    a value or, for a callable default, a ``_PerRow`` to call for each new row (a session token
+    must not be shared by the rows of one import)."""
     values = {}
     for column in table.c:
         default = column.default
@@ -670,8 +673,22 @@ def _column_defaults(table: sa.Table) -> dict:
         if default.is_scalar:
             values[column.name] = default.arg
         elif default.is_callable:
-            values[column.name] = default.arg(None)
+            values[column.name] = _PerRow(default.arg)
     return values
+
+
+def _default_value(default):
+    return default() if isinstance(default, _PerRow) else default
+
+
+class _PerRow:
+    """A column default computed for each row."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def __call__(self):
+        return self.function(None)
 
 
 def _json(value) -> str:
@@ -745,15 +762,12 @@ def _write(
     audit_rows = []
     ids = _reserve_ids(connection, table_obj, len(inserts))
     insert_rows = []
-    hidden = audit.SILENT_COLUMNS | audit.MASKED_COLUMNS
-    serialised = {  # the columns whose values JSON cannot hold as they are
-        c.name
-        for c in table_obj.c
-        if isinstance(c.type, sa.Date | sa.DateTime | sa.Numeric | sa.JSON)
-    }
+    per_row = {k: v for k, v in defaults.items() if isinstance(v, _PerRow)}
+    fixed = {k: v for k, v in defaults.items() if not isinstance(v, _PerRow)}
     for record_id, (values, key) in zip(ids, inserts, strict=True):
         row = {
-            **defaults,
+            **fixed,
+            **{k: make() for k, make in per_row.items()},
             **{a: values[a] for a in column_attrs},
             "id": record_id,
             "created_at": now,
@@ -771,11 +785,7 @@ def _write(
                 table_obj.name,
                 record_id,
                 1,
-                {
-                    k: audit.serialise(v) if k in serialised else v
-                    for k, v in row.items()
-                    if v is not None and k not in hidden
-                },
+                audit.snapshot_values(table_obj, row),
                 row,
             )
         )
@@ -816,11 +826,7 @@ def _write(
                     table_obj.name,
                     record_id,
                     versions.get(record_id),
-                    {
-                        a: [audit.serialise(old), audit.serialise(new)]
-                        for a, (old, new) in changes.items()
-                        if a not in audit.MASKED_COLUMNS
-                    },
+                    audit.change_values(table_obj, changes),
                     values,
                 )
             )
