@@ -18,16 +18,16 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from ..domain import audit, values
-from ..domain.vocabularies import Vocabulary
+from ..domain.vocabularies import N_, Vocabulary
 from ..extensions import db
 from ..models import vocabularies_of
 from .labels import ENTITY_LABELS, FIELD_LABELS
 
 ACTIONS = {
-    "insert": "Création",
-    "update": "Modification",
-    "delete": "Suppression",
-    "bulk_insert": "Chargement",
+    "insert": N_("Création"),
+    "update": N_("Modification"),
+    "delete": N_("Suppression"),
+    "bulk_insert": N_("Chargement"),
 }
 
 
