@@ -54,7 +54,7 @@ def test_delete_asks_for_confirmation_and_inline_forms_work(live_app, page, shot
 
     page.goto(f"{base}/admin/youngperson/details/?id={ids[1]}&tab=history")
     history = page.locator("#history").inner_text()
-    assert "Programme" in history and "Type = CEJ" in history  # the programme is in the file
+    assert "Programme" in history and "Type : CEJ" in history  # the programme is in the file
     shot(page, "jeune-historique", full_page=True)
     # Flask-Admin's inline onclick handlers are blocked by design (static/backoffice.js replaces
     # them, as the confirmations above show); nothing else may be blocked.
