@@ -268,16 +268,23 @@ def main(youths: int) -> None:
                 f"{sink.tell() / 1e6:.0f} MB, peak RSS {memory.peak:.0f} MB "
                 f"(+{memory.peak - memory.start:.0f} MB)"
             )
-            data_path = Path(folder) / "jeunes.csv"
-            data_path.write_bytes(data)
-            print(f"file for the peer: {data_path} (kept until the end of the run)")
-            peer = Path(__file__).parent / "peer_django" / "run.py"
-            if os.environ.get("BENCH_PEER") and peer.exists():
-                subprocess.run(
-                    [os.environ["BENCH_PEER"], str(peer), "--file", str(data_path)],
-                    cwd=peer.parent,
-                    check=False,
-                )
+            peer_python = os.environ.get("BENCH_PEER")  # the peer's venv python (bench/README)
+            if peer_python:
+                data_path = Path(folder) / "jeunes.csv"
+                data_path.write_bytes(data)
+                sites = db.session.scalars(sa.text("SELECT name FROM site")).all()
+                emails = db.session.scalars(
+                    sa.text("SELECT email FROM user_account WHERE role = 'counsellor'")
+                ).all()
+                (Path(folder) / "sites.txt").write_text("\n".join(sites))
+                (Path(folder) / "counsellors.txt").write_text("\n".join(emails))
+                peer = Path(__file__).parent / "peer_django"
+                for loader in ("cached", "stock"):
+                    subprocess.run(
+                        [peer_python, "run.py", "--csv", str(data_path), "--loader", loader],
+                        cwd=peer,
+                        check=False,
+                    )
             db.session.remove()
             db.drop_all()
     print(f"process peak RSS: {_peak_mb():.0f} MB")

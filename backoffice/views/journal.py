@@ -152,6 +152,8 @@ def describe(events) -> list[DescribedEvent]:
             _(ACTIONS.get(event.action, event.action)),
         )
         for name, value in (event.changes or {}).items():
+            if name == "id":
+                continue  # the record's number is in its own column
             label = field_label(name)
             if event.action == "update" and isinstance(value, list) and len(value) == 2:
                 old = reader.show(event.entity, name, value[0], _("modifié"))
