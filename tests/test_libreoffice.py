@@ -61,6 +61,19 @@ def _export_xlsx(entity: str) -> bytes:
     return build_xlsx(fields, export_cells(spec, fields, query), spec.label)
 
 
+def _export_all(tmp_path, extension, export):
+    """Every declared entity exported to its own file, for one Calc run over all of them."""
+    entities = sorted(ENTITIES)
+    folder = tmp_path / "export"
+    folder.mkdir(exist_ok=True)
+    sources = []
+    for entity in entities:
+        path = folder / f"{entity}.{extension}"
+        path.write_bytes(export(entity))
+        sources.append(path)
+    return entities, sources
+
+
 def _import(entity, data, filename, commit=False):
     return run_import(db.session, spec_for(entity), data, filename, commit=commit)
 
@@ -72,13 +85,7 @@ def _changes(report) -> str:
 
 
 def test_csv_saved_by_calc_in_windows_1252_imports_back_unchanged(demo, tmp_path):
-    entities = sorted(ENTITIES)
-    sources = []
-    for entity in entities:
-        path = tmp_path / "export" / f"{entity}.csv"
-        path.parent.mkdir(exist_ok=True)
-        path.write_bytes(_export_csv(entity))
-        sources.append(path)
+    entities, sources = _export_all(tmp_path, "csv", _export_csv)
     saved = localc.convert_many(  # one Calc run opens each file as a French user would, saves it
         sources,
         tmp_path / "calc",
@@ -98,13 +105,7 @@ def test_csv_saved_by_calc_in_windows_1252_imports_back_unchanged(demo, tmp_path
 
 
 def test_xlsx_saved_by_calc_imports_back_unchanged(demo, tmp_path):
-    entities = sorted(ENTITIES)
-    sources = []
-    for entity in entities:
-        path = tmp_path / "export" / f"{entity}.xlsx"
-        path.parent.mkdir(exist_ok=True)
-        path.write_bytes(_export_xlsx(entity))
-        sources.append(path)
+    entities, sources = _export_all(tmp_path, "xlsx", _export_xlsx)
     saved = localc.convert_many(sources, tmp_path / "calc", f"xlsx:{localc.XLSX_FILTER}")
     for entity, path in zip(entities, saved, strict=True):
         report = _import(entity, path.read_bytes(), path.name)
