@@ -65,6 +65,16 @@ def _text(value) -> str:
     return str(value)
 
 
+def _ending_the_transaction(chunks):
+    """Stream ``chunks``, then end the session's transaction: the rows were read through a
+    server-side cursor, and a connection left "idle in transaction" after the download would
+    hold its locks (a migration, a DROP, VACUUM would wait on it)."""
+    try:
+        yield from chunks
+    finally:
+        db.session.remove()
+
+
 def stream_export(view, query, export_type: str, name: str) -> Response:
     """The export response for ``view``'s ``query`` (every row), as CSV or .xlsx."""
     if view.csv_entity is not None:
@@ -98,7 +108,7 @@ def stream_export(view, query, export_type: str, name: str) -> Response:
             },
         )
     return Response(
-        stream_with_context(csv_stream(headers, cells)),
+        stream_with_context(_ending_the_transaction(csv_stream(headers, cells))),
         mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"', **no_store},
     )

@@ -43,6 +43,15 @@ def live_app(tmp_path):
     thread.join()
     with app.app_context():
         db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            # A request thread of the server may still hold a connection in a transaction
+            # (a streamed download the browser did not finish reading): end it before DROP.
+            with db.engine.connect() as connection:
+                connection.exec_driver_sql(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND state IN ('idle in transaction', 'idle in transaction (aborted)')"
+                )
         db.drop_all()
         db.engine.dispose()
 
