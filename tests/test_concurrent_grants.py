@@ -6,7 +6,6 @@ locked"?"""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
 from decimal import Decimal
 
@@ -18,7 +17,7 @@ from backoffice.domain import referrals as flows
 from backoffice.extensions import db
 from backoffice.models import AidRequest
 
-from .conftest import TEST_DATABASE_URL, _drop_everything
+from .conftest import TEST_DATABASE_URL, _config, _drop_everything
 from .factories import PASSWORD, make_aid_type, make_user, make_young_person
 
 MANAGERS = 8
@@ -33,15 +32,7 @@ def served_app(tmp_path):
         if TEST_DATABASE_URL.startswith("postgresql")
         else f"sqlite:///{tmp_path / 'grants.sqlite3'}"
     )
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "test",
-            "WTF_CSRF_ENABLED": False,
-            "IMPORT_UPLOAD_FOLDER": str(tmp_path / "imports"),
-        }
-    )
+    app = create_app(_config(tmp_path, SQLALCHEMY_DATABASE_URI=url))
     app.config["PROPAGATE_EXCEPTIONS"] = False  # a 500 must show as a 500, as in production
     with app.app_context():
         _drop_everything()
@@ -138,7 +129,6 @@ def test_eight_grants_at_once_keep_the_ceiling(served_app):
     assert len(refusals) == MANAGERS - 1
 
 
-@pytest.mark.skipif(os.environ.get("CI_SKIP_SLOW") == "1", reason="slow")
 def test_grant_amounts_are_bounded_and_positive(served_app):
     aid = make_aid_type(yearly_budget=None, ceiling_per_youth=None)
     [request_id] = _requests(aid, [make_young_person()])
