@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, abort, g, has_request_context, render_template, request, session
-from flask_babel import format_datetime
+from flask_babel import format_datetime, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -48,8 +48,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["REMEMBER_COOKIE_SECURE"] = True
 
     from .domain import audit
+    from .domain import interviews as interview_rules
 
     audit.install()
+    interview_rules.install()
     _register_template_helpers(app)
     _register_error_pages(app)
     _refuse_control_characters(app)
@@ -122,6 +124,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["localdate_only"] = lambda value: (
         value.strftime("%d/%m/%Y") if value else ""
     )
+    app.jinja_env.filters["number"] = lambda value: format_decimal(value)  # 12 345 in French
     app.jinja_env.filters["localdatetime"] = lambda value: (
         format_datetime(value, "dd/MM/yyyy HH:mm") if value else ""
     )

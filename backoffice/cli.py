@@ -10,7 +10,7 @@ from flask import current_app
 
 from .domain import audit
 from .domain import vocabularies as vocab
-from .extensions import db
+from .extensions import analyze, db
 from .models import Site, User
 
 
@@ -91,6 +91,19 @@ def seed_catalogue():
     click.echo(", ".join(f"{name}: +{n}" for name, n in counts.items()))
 
 
+#: The tables the demo fills in bulk: their statistics are refreshed after a seed.
+SEEDED_TABLES = (
+    "young_person",
+    "programme",
+    "interview",
+    "diagnosis_entry",
+    "objective",
+    "action",
+    "proposal",
+    "audit_event",
+)
+
+
 @click.command("seed-demo")
 @click.option("--youths", default=300, show_default=True, type=click.IntRange(0, 2_000_000))
 @click.option("--seed", "seed_value", default=2026, show_default=True, type=int)
@@ -102,7 +115,14 @@ def seed_catalogue():
     type=click.IntRange(0, 2_000_000),
     help="How many young people get a history of interviews.",
 )
-def seed_demo(youths, seed_value, histories_limit):
+@click.option(
+    "--max-interviews",
+    default=6,
+    show_default=True,
+    type=click.IntRange(1, 40),
+    help="Interviews per history at most (1 to N each; past 6 they span two years).",
+)
+def seed_demo(youths, seed_value, histories_limit, max_interviews):
     """Demo sites, accounts, counsellors and N young people (deterministic, idempotent)."""
     from seed.catalogue import load_catalogue
     from seed.demo import seed_demo as run_seed_demo
@@ -112,8 +132,9 @@ def seed_demo(youths, seed_value, histories_limit):
     started = time.perf_counter()
     load_catalogue(db.session)
     counts = run_seed_demo(db.session, youths, seed_value)
-    histories = seed_histories(db.session, min(youths, histories_limit), seed_value)
+    histories = seed_histories(db.session, min(youths, histories_limit), seed_value, max_interviews)
     seed_workflows(db.session, min(youths, 120), seed_value)
+    analyze(db.session, *SEEDED_TABLES)
     elapsed = time.perf_counter() - started
     click.echo(
         f"{counts['young_people']} jeunes et {counts['programmes']} programmes ajoutés, "
@@ -137,6 +158,7 @@ def demo_bootstrap(youths, url):
         run_seed_demo(db.session, youths)
         seed_histories(db.session, min(youths, 500))
         seed_workflows(db.session, min(youths, 120))
+        analyze(db.session, *SEEDED_TABLES)
         click.echo(f"Base vide : catalogue et {youths} jeunes de démonstration chargés.")
     click.echo("")
     click.echo(f"  Back-office : {url}")

@@ -42,3 +42,16 @@ def _sqlite_foreign_keys(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def analyze(session, *tables: str) -> None:
+    """Refresh the planner's statistics after a bulk write (seed, import): PostgreSQL's
+    autovacuum would come later, and until then a freshly loaded table is planned as empty
+    (a list sorted 25,000 rows in 111 ms instead of 1.9 ms). SQLite reads a sample of each
+    index (``analysis_limit``) so that the statistics cost milliseconds, not a scan."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+    for table in tables:
+        connection.exec_driver_sql(f'ANALYZE "{table}"')
+    session.commit()

@@ -17,6 +17,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .domain import search
 from .domain import vocabularies as vocab
 from .domain.people import age_on, eligibility_warning
 from .extensions import db
@@ -156,6 +157,7 @@ class YoungPerson(Timestamped, db.Model):
         in_list("resources", vocab.RESOURCES),
         sa.CheckConstraint("status <> 'exited' OR exit_date IS NOT NULL", name="exit_has_date"),
         sa.Index("ix_young_person_name", "last_name", "first_name"),
+        sa.Index("ix_young_person_referent_status", "referent_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -170,8 +172,8 @@ class YoungPerson(Timestamped, db.Model):
     city: Mapped[str | None] = mapped_column(sa.String(120), index=True)
     registration_date: Mapped[dt.date] = mapped_column(default=dt.date.today, index=True)
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id", ondelete="RESTRICT"), index=True)
-    referent_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    referent_id: Mapped[int | None] = mapped_column(  # indexed with status (caseloads)
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
     )
     status: Mapped[str] = mapped_column(sa.String(16), default="active", index=True)
     exit_reason: Mapped[str | None] = mapped_column(sa.String(16))
@@ -184,6 +186,15 @@ class YoungPerson(Timestamped, db.Model):
     housing_situation: Mapped[str | None] = mapped_column(sa.String(16))
     resources: Mapped[str | None] = mapped_column(sa.String(16))
     rgpd_consent_date: Mapped[dt.date | None]
+    #: Progress state kept by domain/interviews.py (refresh_progress) from the interviews:
+    #: why the young person is *sans progression* (codes), and the last completed interview.
+    stalling: Mapped[str | None] = mapped_column(sa.String(40))
+    last_interview_at: Mapped[dt.datetime | None]
+    #: Names, e-mail, phone digits and city, lower-case without accents: what the search index
+    #: covers (domain/search.py), filled on every write path.
+    search_text: Mapped[str | None] = mapped_column(
+        sa.Text, info={"search_of": ("last_name", "first_name", "email", "phone", "city")}
+    )
 
     site: Mapped[Site] = relationship(back_populates="young_people")
     referent: Mapped[User | None] = relationship()
@@ -219,6 +230,32 @@ class YoungPerson(Timestamped, db.Model):
             ):
                 return programme
         return None
+
+
+def _search_index(table: sa.Table) -> None:
+    """The engine's search index on ``table.search_text``, created and dropped with the table
+    (``create_all`` in tests and tools; the migrations create it with the same statements)."""
+
+    def create(target, connection, **kw):
+        for statement in search.index_ddl(target.name, connection.dialect.name):
+            connection.exec_driver_sql(statement)
+
+    def drop(target, connection, **kw):
+        for statement in search.drop_ddl(target.name, connection.dialect.name):
+            connection.exec_driver_sql(statement)
+
+    sa.event.listen(table, "after_create", create)
+    sa.event.listen(table, "before_drop", drop)
+
+
+_search_index(YoungPerson.__table__)
+
+
+@sa.event.listens_for(YoungPerson, "before_insert")
+@sa.event.listens_for(YoungPerson, "before_update")
+def _fill_search_text(mapper, connection, target) -> None:
+    sources = search.sources_of(mapper.local_table)
+    target.search_text = search.text_for({name: getattr(target, name) for name in sources}, sources)
 
 
 class Programme(Timestamped, db.Model):
@@ -703,16 +740,19 @@ class AuditEvent(db.Model):
         ),
         sa.Index("ix_audit_event_record", "entity", "entity_id"),
         sa.Index("ix_audit_event_parent", "parent_entity", "parent_id"),
+        # The journal, newest first, filtered by kind of record or by who.
+        sa.Index("ix_audit_event_entity_at", "entity", "at"),
+        sa.Index("ix_audit_event_actor_at", "actor_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
     )
     actor_label: Mapped[str] = mapped_column(sa.String(120))
     action: Mapped[str] = mapped_column(sa.String(12))
-    entity: Mapped[str] = mapped_column(sa.String(40), index=True)
+    entity: Mapped[str] = mapped_column(sa.String(40))
     entity_id: Mapped[int | None]
     record_version: Mapped[int | None]
     #: The record this one belongs to (a programme's young person), so that its history shows it.

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from faker import Faker
 from sqlalchemy.orm import Session
 
-from backoffice.domain import audit
+from backoffice.domain import audit, search
 from backoffice.domain import vocabularies as vocab
 from backoffice.models import Programme, Site, User, YoungPerson, utcnow
 
@@ -224,6 +224,8 @@ def young_person_rows(count: int, counsellors: dict[int, list[int]], seed: int =
 
 def seed_demo(session: Session, youths: int, seed: int = 2026) -> dict[str, int]:
     """Sites, accounts, counsellors and ``youths`` young people; returns what was added."""
+    from backoffice.domain.csvio.engine import bulk_insert
+
     fake = Faker("fr_FR")
     fake.seed_instance(seed)
     sites = ensure_sites(session)
@@ -240,9 +242,10 @@ def seed_demo(session: Session, youths: int, seed: int = 2026) -> dict[str, int]
         # Core INSERTs with ids chosen here: RETURNING over batches is several times slower.
         nonlocal added, programmes_added
         if rows:
-            connection.execute(sa.insert(YoungPerson.__table__), rows)
+            search.fill_rows(YoungPerson.__table__, rows)
+            bulk_insert(connection, YoungPerson.__table__, rows)
         if programmes:
-            connection.execute(sa.insert(Programme.__table__), programmes)
+            bulk_insert(connection, Programme.__table__, programmes)
         added += len(rows)
         programmes_added += len(programmes)
         rows.clear()
@@ -307,9 +310,25 @@ PROPOSALS = [
 ]
 
 
-def seed_histories(session: Session, limit: int = 500, seed: int = 2026) -> dict[str, int]:
+#: Young people whose histories are generated, written and committed together (flat memory).
+HISTORY_CHUNK = 2000
+
+
+def seed_histories(
+    session: Session,
+    limit: int = 500,
+    seed: int = 2026,
+    max_interviews: int = 6,
+    only: list[int] | None = None,
+    min_interviews: int = 1,
+) -> dict[str, int]:
     """Interviews with diagnoses, objectives, actions and proposals for the first ``limit``
-    young people without any: some progress, a few stall (no outcome, nothing done)."""
+    young people without any (1 to ``max_interviews`` each, over up to two years): some
+    progress, a few stall (no outcome, nothing done). Streams ``HISTORY_CHUNK`` young people at
+    a time through the driver, then keeps their progress state (domain/interviews.py).
+    ``only``: these young people (without any interview) rather than the first ones."""
+    from backoffice.domain.csvio.engine import bulk_insert
+    from backoffice.domain.interviews import refresh_progress
     from backoffice.models import (
         Action,
         AidType,
@@ -321,156 +340,171 @@ def seed_histories(session: Session, limit: int = 500, seed: int = 2026) -> dict
     )
 
     rng = random.Random(seed + 1)
-    done = set(session.scalars(sa.select(Interview.young_person_id).distinct()))
-    people = [
-        (i, r, reg)
-        for i, r, reg in session.execute(
-            sa.select(YoungPerson.id, YoungPerson.referent_id, YoungPerson.registration_date)
-            .where(YoungPerson.status != "exited")
-            .order_by(YoungPerson.id)
-            .limit(limit * 2)
-        )
-        if i not in done
-    ][:limit]
     domains = session.execute(sa.select(DiagnosisDomain.id, DiagnosisDomain.name)).all()
     situations = {
         d.id: [s.label for s in d.situations] for d in session.scalars(sa.select(DiagnosisDomain))
     }
     aids = dict(session.execute(sa.select(AidType.code, AidType.id)).all())
-    connection = session.connection()
+    models = (Interview, DiagnosisEntry, Objective, Action, Proposal)
+    next_ids = {
+        model: (session.scalar(sa.select(sa.func.max(model.id))) or 0) + 1 for model in models
+    }
     now = utcnow()
     stamp = {"created_at": now, "updated_at": now, "version": 1}
-    next_ids = {
-        model: (session.scalar(sa.select(sa.func.max(model.id))) or 0) + 1
-        for model in (Interview, DiagnosisEntry, Objective, Action, Proposal)
-    }
-    rows: dict[type, list[dict]] = {m: [] for m in next_ids}
+    today = dt.date.today()
+    span = 240 if max_interviews <= 6 else 730
+    made = {"interviews": 0, "young_people": 0}
+    after = 0
+    rows: dict[type, list[dict]] = {m: [] for m in models}
 
     def new(model, **values):
         values["id"] = next_ids[model]
         next_ids[model] += 1
-        rows[model].append({**stamp, **values})
-        return values["id"]
+        row = {**stamp, **values}
+        rows[model].append(row)
+        return row
 
-    today = dt.date.today()
-    for young_person_id, referent_id, registered in people:
-        stalling = rng.random() < 0.12
-        count = rng.randint(3, 6) if stalling else rng.randint(1, 6)
-        start = max(registered, today - dt.timedelta(days=240))
-        gap = max(7, (today - start).days // (count + 1))
-        when = dt.datetime.combine(start, dt.time(9 + rng.randint(0, 7), rng.choice((0, 30))))
-        objective_id = None
-        previous_actions: list[int] = []
-        level = rng.randint(1, 2)
-        for n in range(count):
-            when += dt.timedelta(days=gap + rng.randint(-3, 3))
-            if when.date() > today:
-                break
-            last = n == count - 1
-            draft = last and rng.random() < 0.05
-            if not stalling and rng.random() < 0.4:
-                level = min(4, level + 1)
-            interview_id = new(
-                Interview,
-                young_person_id=young_person_id,
-                counsellor_id=referent_id,
-                starts_at=when,
-                duration_minutes=rng.choice((30, 45, 60)),
-                channel=rng.choice(("appointment", "appointment", "phone", "walk_in")),
-                kind="first" if n == 0 else "follow_up",
-                attendance="present",
-                status="draft" if draft else "completed",
-                step=2 if draft else 6,
-                autonomy_level=None if draft else str(level),
-                next_appointment=when + dt.timedelta(days=gap) if last else None,
-                completed_at=None if draft else when + dt.timedelta(hours=1),
-                public_summary=None if draft else "Point sur les démarches et la suite.",
-                no_outcome_reason="Le jeune hésite encore." if stalling else None,
+    while made["young_people"] < limit:
+        people = session.execute(
+            sa.select(YoungPerson.id, YoungPerson.referent_id, YoungPerson.registration_date)
+            .where(
+                YoungPerson.status != "exited",
+                YoungPerson.id > after,
+                YoungPerson.id.in_(only) if only is not None else sa.true(),
+                ~sa.select(Interview.id)
+                .where(Interview.young_person_id == YoungPerson.id)
+                .exists(),
             )
-            for action_id in previous_actions:
-                rows[Action][action_id - rows[Action][0]["id"]].update(
-                    status="abandoned_youth"
-                    if stalling
-                    else rng.choice(("done", "done", "in_progress")),
-                    reviewed_at_id=interview_id,
-                )
-            for domain_id, _name in rng.sample(domains, k=min(3, len(domains))):
-                labels = situations.get(domain_id) or []
-                new(
-                    DiagnosisEntry,
-                    interview_id=interview_id,
+            .order_by(YoungPerson.id)
+            .limit(min(HISTORY_CHUNK, limit - made["young_people"]))
+        ).all()
+        if not people:
+            break
+        after = people[-1][0]
+        for young_person_id, referent_id, registered in people:
+            stalling = rng.random() < 0.12
+            low = max(min_interviews, min(3, max_interviews)) if stalling else min_interviews
+            count = rng.randint(low, max_interviews)
+            start = max(registered, today - dt.timedelta(days=span))
+            gap = max(7, (today - start).days // (count + 1))
+            when = dt.datetime.combine(start, dt.time(9 + rng.randint(0, 7), rng.choice((0, 30))))
+            objective_id = None
+            previous_actions: list[dict] = []
+            level = rng.randint(1, 2)
+            for n in range(count):
+                when += dt.timedelta(days=gap + rng.randint(-3, 3))
+                if when.date() > today:
+                    break
+                last = n == count - 1
+                draft = last and rng.random() < 0.05
+                if not stalling and rng.random() < 0.4:
+                    level = min(4, level + 1)
+                interview_id = new(
+                    Interview,
                     young_person_id=young_person_id,
-                    domain_id=domain_id,
-                    assessment=rng.choice(("identified", "in_progress", "resolved", "no_need")),
-                    situations=rng.sample(labels, k=min(1, len(labels))),
-                    young_person_words=None,
-                )
-            if n == 0:
-                objective_id = new(
-                    Objective,
-                    young_person_id=young_person_id,
-                    domain_id=domains[0][0],
-                    statement=rng.choice(OBJECTIVE_WORDS),
-                    agreed_at_id=interview_id,
-                    target_date=today + dt.timedelta(days=rng.randint(30, 180)),
-                    status="open",
-                    counsellor_suggestion=None,
-                )
-            if not stalling and not draft:
-                kind, text, aid_code = rng.choice(PROPOSALS)
-                new(
-                    Proposal,
-                    interview_id=interview_id,
-                    young_person_id=young_person_id,
-                    kind=kind,
-                    outcome=rng.choice(("prescribed", "done")),
-                    description=text,
-                    aid_type_id=aids.get(aid_code),
-                    partner_id=None,
-                    hours_per_week=None,
-                )
-            previous_actions = []
-            if not draft:
-                for _ in range(rng.randint(1, 2)):
-                    what, who = rng.choice(ACTION_IDEAS)
-                    previous_actions.append(
-                        new(
-                            Action,
-                            young_person_id=young_person_id,
-                            objective_id=objective_id,
-                            set_at_id=interview_id,
-                            what=what,
-                            who=who,
-                            created_by="young_person"
-                            if who == "young_person" and level >= 3 and rng.random() < 0.5
-                            else "counsellor",
-                            due_date=(when + dt.timedelta(days=gap - 2)).date(),
-                            status="planned",
-                            reviewed_at_id=None,
-                            outcome_note=None,
-                        )
+                    counsellor_id=referent_id,
+                    starts_at=when,
+                    duration_minutes=rng.choice((30, 45, 60)),
+                    channel=rng.choice(("appointment", "appointment", "phone", "walk_in")),
+                    kind="first" if n == 0 else "follow_up",
+                    attendance="present",
+                    status="draft" if draft else "completed",
+                    step=2 if draft else 6,
+                    autonomy_level=None if draft else str(level),
+                    next_appointment=when + dt.timedelta(days=gap) if last else None,
+                    completed_at=None if draft else when + dt.timedelta(hours=1),
+                    public_summary=None if draft else "Point sur les démarches et la suite.",
+                    no_outcome_reason="Le jeune hésite encore." if stalling else None,
+                )["id"]
+                for action in previous_actions:
+                    action.update(
+                        status="abandoned_youth"
+                        if stalling
+                        else rng.choice(("done", "done", "in_progress")),
+                        reviewed_at_id=interview_id,
                     )
-    for model in (Interview, DiagnosisEntry, Objective, Action, Proposal):
-        if rows[model]:
-            connection.execute(sa.insert(model.__table__), rows[model])
-    if rows[Interview]:
+                for domain_id, _name in rng.sample(domains, k=min(3, len(domains))):
+                    labels = situations.get(domain_id) or []
+                    new(
+                        DiagnosisEntry,
+                        interview_id=interview_id,
+                        young_person_id=young_person_id,
+                        domain_id=domain_id,
+                        assessment=rng.choice(("identified", "in_progress", "resolved", "no_need")),
+                        situations=rng.sample(labels, k=min(1, len(labels))),
+                        young_person_words=None,
+                    )
+                if n == 0:
+                    objective_id = new(
+                        Objective,
+                        young_person_id=young_person_id,
+                        domain_id=domains[0][0],
+                        statement=rng.choice(OBJECTIVE_WORDS),
+                        agreed_at_id=interview_id,
+                        target_date=today + dt.timedelta(days=rng.randint(30, 180)),
+                        status="open",
+                        counsellor_suggestion=None,
+                    )["id"]
+                if not stalling and not draft:
+                    kind, text, aid_code = rng.choice(PROPOSALS)
+                    new(
+                        Proposal,
+                        interview_id=interview_id,
+                        young_person_id=young_person_id,
+                        kind=kind,
+                        outcome=rng.choice(("prescribed", "done")),
+                        description=text,
+                        aid_type_id=aids.get(aid_code),
+                        partner_id=None,
+                        hours_per_week=None,
+                    )
+                previous_actions = []
+                if not draft:
+                    for _ in range(rng.randint(1, 2)):
+                        what, who = rng.choice(ACTION_IDEAS)
+                        previous_actions.append(
+                            new(
+                                Action,
+                                young_person_id=young_person_id,
+                                objective_id=objective_id,
+                                set_at_id=interview_id,
+                                what=what,
+                                who=who,
+                                created_by="young_person"
+                                if who == "young_person" and level >= 3 and rng.random() < 0.5
+                                else "counsellor",
+                                due_date=(when + dt.timedelta(days=gap - 2)).date(),
+                                status="planned",
+                                reviewed_at_id=None,
+                                outcome_note=None,
+                            )
+                        )
+        made["interviews"] += len(rows[Interview])
+        connection = session.connection()
+        for model in models:
+            bulk_insert(connection, model.__table__, rows[model])
+            rows[model].clear()
+        refresh_progress(session, [p[0] for p in people])
+        made["young_people"] += len(people)
+        session.commit()
+    if made["interviews"]:
         audit.record_bulk_insert(
             session,
             "interview",
-            len(rows[Interview]),
-            f"seed-demo: histories of {len(people)} young people",
+            made["interviews"],
+            f"seed-demo: histories of {made['young_people']} young people",
         )
-    if connection.dialect.name == "postgresql":
-        for model in next_ids:
+    if session.connection().dialect.name == "postgresql":
+        for model in models:
             table = model.__tablename__
-            connection.execute(
+            session.connection().execute(
                 sa.text(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT coalesce(max(id), 1) FROM {table}))"
                 )
             )
     session.commit()
-    return {"interviews": len(rows[Interview]), "young_people": len(people)}
+    return made
 
 
 REFERRAL_PATHS = [

@@ -521,14 +521,14 @@ def test_the_preview_runs_what_the_commit_runs(app, monkeypatch):
     from backoffice.domain.csvio import engine
 
     make_site(name="Antenne Nord")
-    original = engine._bulk_insert
+    original = engine.bulk_insert
 
     def refusing(connection, table, rows):  # a NOT NULL the parsers did not foresee
         if table.name == "young_person":
             rows = [{**row, "last_name": None} for row in rows]
         original(connection, table, rows)
 
-    monkeypatch.setattr(engine, "_bulk_insert", refusing)
+    monkeypatch.setattr(engine, "bulk_insert", refusing)
     report = _import("youths", _csv(YOUTH_HEADER, "Martin;Léa;14/02/2002;Antenne Nord"))
     assert report.refused
     message = report.errors[0].message

@@ -8,13 +8,19 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from backoffice import MIGRATIONS
+from backoffice.domain.search import include_object
 from backoffice.extensions import db
 
 
 def _differences():
     with db.engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "render_as_batch": True}
+            connection,
+            opts={
+                "compare_type": True,
+                "render_as_batch": True,
+                "include_object": include_object,
+            },
         )
         return compare_metadata(context, db.metadata)
 

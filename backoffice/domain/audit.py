@@ -25,7 +25,9 @@ SYSTEM = "système"
 #: True}``): that it was filled or changed, never what it says.
 HIDDEN = "(contenu non conservé)"
 #: Columns that change with every write and say nothing about it.
-SILENT_COLUMNS = frozenset({"created_at", "updated_at", "version"})
+SILENT_COLUMNS = frozenset(
+    {"created_at", "updated_at", "version", "search_text", "stalling", "last_interview_at"}
+)
 #: Tables that are logs themselves.
 NOT_AUDITED = (AuditEvent, Consultation, ImportRun, WorkflowEvent)
 

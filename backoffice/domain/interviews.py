@@ -147,65 +147,191 @@ class StallingVerdict:
     suggest_psychologist: bool
 
 
+#: What the interviews themselves say (kept on the young person, see ``refresh_progress``)…
+NO_OUTCOME = "no_outcome"
+NOTHING_DONE = "nothing_done"
+#: …and what the calendar says (read at display time from ``last_interview_at``).
+NO_INTERVIEW = "no_interview"
+REASONS = {
+    NO_OUTCOME: N_("Aucune réalisation concrète lors des %(n)d derniers entretiens."),
+    NOTHING_DONE: N_(
+        "Aucune des actions prévues lors des %(n)d derniers entretiens n'a été réalisée."
+    ),
+    NO_INTERVIEW: N_("Aucun entretien depuis plus de %(days)d jours."),
+}
+#: The reasons that call for suggesting the psychologist.
+SUGGEST_PSYCHOLOGIST = {NO_OUTCOME, NOTHING_DONE}
+
+
+def progress_of(
+    session: Session, young_people, rule: StallingRule = StallingRule()
+) -> dict[int, tuple[str | None, dt.datetime | None]]:
+    """For each young person of ``young_people`` (ids, or a SELECT of ids) that has completed
+    interviews: (the interview-based reasons as comma-separated codes or None, the date of the
+    last completed interview). Three queries whatever the number of young people or interviews.
+
+    *Sans progression*: the last N completed interviews produced no proposal, or the actions set
+    at them and since reviewed were all not done."""
+    if isinstance(young_people, list | tuple | set):
+        young_people = list(young_people)
+    ranked = (
+        sa.select(
+            Interview.id,
+            Interview.young_person_id,
+            Interview.starts_at,
+            sa.func.row_number()
+            .over(
+                partition_by=Interview.young_person_id,
+                order_by=(Interview.starts_at.desc(), Interview.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(Interview.status == "completed", Interview.young_person_id.in_(young_people))
+        .subquery()
+    )
+    recent = sa.select(ranked).where(ranked.c.rank <= rule.interviews).subquery()
+    interviews: dict[int, dict] = {}
+    for interview_id, young_person_id, starts_at, rank in session.execute(sa.select(recent)):
+        person = interviews.setdefault(young_person_id, {"ids": {}, "last": None})
+        person["ids"][interview_id] = rank
+        if rank == 1:
+            person["last"] = starts_at
+    with_proposals = set(
+        session.scalars(
+            sa.select(Proposal.interview_id)
+            .where(Proposal.interview_id.in_(sa.select(recent.c.id)))
+            .distinct()
+        )
+    )
+    # Actions set at the older ones of the last N (those of the latest are not reviewed yet).
+    statuses: dict[int, set[str]] = {}
+    for set_at_id, status in session.execute(
+        sa.select(Action.set_at_id, Action.status)
+        .where(
+            Action.set_at_id.in_(sa.select(recent.c.id).where(recent.c.rank > 1)),
+            Action.status.in_(CLOSED_ACTION_STATUSES),
+        )
+        .distinct()
+    ):
+        statuses.setdefault(set_at_id, set()).add(status)
+    progress = {}
+    for young_person_id, person in interviews.items():
+        codes = []
+        ids = person["ids"]
+        if len(ids) == rule.interviews:
+            if not any(i in with_proposals for i in ids):
+                codes.append(NO_OUTCOME)
+            reviewed = set().union(*(statuses.get(i, set()) for i in ids))
+            if reviewed and not (reviewed & DONE_STATUSES):
+                codes.append(NOTHING_DONE)
+        progress[young_person_id] = (",".join(codes) or None, person["last"])
+    return progress
+
+
+def refresh_progress(
+    session: Session, young_people, rule: StallingRule = StallingRule(), chunk: int = 5000
+) -> int:
+    """Write ``progress_of`` on the young people (``young_person.stalling`` and
+    ``last_interview_at``), ``chunk`` at a time; returns how many were written. Run after every
+    flush that touched an interview, a proposal or an action (``install``), after bulk loads,
+    and by ``flask progress-refresh`` (after a change of rule)."""
+    from ..models import YoungPerson
+
+    if not isinstance(young_people, list | tuple | set):
+        young_people = session.scalars(young_people).all()
+    ids = sorted(set(young_people))
+    table = YoungPerson.__table__
+    statement = (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("_id"))
+        .values(stalling=sa.bindparam("_stalling"), last_interview_at=sa.bindparam("_last"))
+    )
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        progress = progress_of(session, part, rule)
+        session.connection().execute(
+            statement,
+            [
+                {
+                    "_id": i,
+                    "_stalling": progress.get(i, (None, None))[0],
+                    "_last": progress.get(i, (None, None))[1],
+                }
+                for i in part
+            ],
+        )
+    return len(ids)
+
+
+def verdict_of(
+    stalling_codes: str | None,
+    last_interview_at: dt.datetime | None,
+    today: dt.date,
+    rule: StallingRule = StallingRule(),
+) -> StallingVerdict:
+    """The verdict shown to the counsellor, from what is kept on the young person."""
+    codes = [c for c in (stalling_codes or "").split(",") if c]
+    if (
+        last_interview_at is not None
+        and (today - last_interview_at.date()).days > rule.days_without_interview
+    ):
+        codes.append(NO_INTERVIEW)
+    return StallingVerdict(
+        bool(codes), [REASONS[c] for c in codes], bool(SUGGEST_PSYCHOLOGIST & set(codes))
+    )
+
+
 def stalling(
     session: Session, young_person_id: int, today: dt.date, rule: StallingRule = StallingRule()
 ) -> StallingVerdict:
-    """*Sans progression*: the last N completed interviews produced no proposal, or the actions
-    set at them were all not done; or no interview for more than ``days_without_interview``."""
-    interviews = session.scalars(
-        sa.select(Interview)
-        .where(Interview.young_person_id == young_person_id, Interview.status == "completed")
-        .order_by(Interview.starts_at.desc(), Interview.id.desc())
-        .limit(rule.interviews)
-    ).all()
-    reasons: list[str] = []
-    suggest = False
-    if len(interviews) == rule.interviews:
-        ids = [i.id for i in interviews]
-        proposals = session.scalar(
-            sa.select(sa.func.count(Proposal.id)).where(Proposal.interview_id.in_(ids))
-        )
-        if proposals == 0:
-            reasons.append(N_("Aucune réalisation concrète lors des %(n)d derniers entretiens."))
-            suggest = True
-        statuses = session.scalars(
-            sa.select(Action.status).where(
-                Action.set_at_id.in_(ids[1:]),
-                Action.status.in_(CLOSED_ACTION_STATUSES | {"planned", "in_progress", "waiting"}),
-            )
-        ).all()
-        reviewed = [s for s in statuses if s in CLOSED_ACTION_STATUSES]
-        if reviewed and not any(s in DONE_STATUSES for s in reviewed):
-            reasons.append(
-                N_(
-                    "Aucune des actions prévues lors des %(n)d derniers entretiens "
-                    "n'a été réalisée."
-                )
-            )
-            suggest = True
-    last = session.scalar(
-        sa.select(sa.func.max(Interview.starts_at)).where(
-            Interview.young_person_id == young_person_id, Interview.status == "completed"
-        )
-    )
-    if last is not None and (today - last.date()).days > rule.days_without_interview:
-        reasons.append(N_("Aucun entretien depuis plus de %(days)d jours."))
-    return StallingVerdict(bool(reasons), reasons, suggest)
+    """One young person's verdict, computed from the interviews (what the kept state must say)."""
+    codes, last = progress_of(session, [young_person_id], rule).get(young_person_id, (None, None))
+    return verdict_of(codes, last, today, rule)
 
 
-def stalled_young_people(
-    session: Session,
-    young_person_ids: list[int],
-    today: dt.date,
-    rule: StallingRule = StallingRule(),
-) -> dict[int, StallingVerdict]:
-    """The flagged ones among ``young_person_ids`` (for a counsellor's list and home page)."""
-    verdicts = {}
-    for young_person_id in young_person_ids:
-        verdict = stalling(session, young_person_id, today, rule)
-        if verdict.flagged:
-            verdicts[young_person_id] = verdict
-    return verdicts
+def stalled_clause(today: dt.date, rule: StallingRule = StallingRule()):
+    """SQL: the young people flagged *sans progression* today (from the kept state)."""
+    from ..models import YoungPerson
+
+    cutoff = dt.datetime.combine(today - dt.timedelta(days=rule.days_without_interview), dt.time())
+    return sa.or_(YoungPerson.stalling.is_not(None), YoungPerson.last_interview_at < cutoff)
+
+
+_TOUCHED = "progress_touched"
+
+
+def _collect(session: Session, flush_context) -> None:
+    touched = session.info.setdefault(_TOUCHED, set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Interview | Proposal | Action) and obj.young_person_id is not None:
+            touched.add(obj.young_person_id)
+            history = sa.inspect(obj).attrs.young_person_id.history
+            touched.update(i for i in history.deleted or () if i is not None)
+
+
+def _refresh_touched(session: Session, flush_context) -> None:
+    touched = session.info.pop(_TOUCHED, None)
+    if touched:
+        refresh_progress(session, touched)
+
+
+def _forget(session: Session, *args) -> None:
+    session.info.pop(_TOUCHED, None)
+
+
+def install() -> None:
+    """Keep every young person's progress state in step with each flush of the ORM (the wizard,
+    the workflows, the admin screens): one rule for every door but the bulk loaders, which call
+    ``refresh_progress`` themselves."""
+    from sqlalchemy import event
+
+    for name, listener in (
+        ("after_flush", _collect),
+        ("after_flush_postexec", _refresh_touched),
+        ("after_soft_rollback", _forget),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
 
 
 def autonomy_series(session: Session, young_person_id: int) -> list[tuple[dt.date, int]]:

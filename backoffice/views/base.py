@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import (
     abort,
     flash,
+    g,
     has_request_context,
     redirect,
     render_template,
@@ -37,7 +38,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from wtforms import HiddenField
 
-from ..domain import audit, scope, values
+from ..domain import audit, scope, search, values
 from ..domain import vocabularies as vocab
 from ..extensions import db
 from ..models import vocabularies_of
@@ -138,9 +139,9 @@ class BackofficeModelView(ModelView):
     column_type_formatters_export = EXPORT_TYPE_FORMATTERS
     column_type_formatters_detail = DETAIL_TYPE_FORMATTERS
     column_details_exclude_list = ["version"]
-    column_exclude_list = ["version", "created_at", "updated_at"]
+    column_exclude_list = ["version", "created_at", "updated_at", "search_text"]
     details_template = "admin/model/details_history.html"
-    form_excluded_columns = ["version", "created_at", "updated_at"]
+    form_excluded_columns = ["version", "created_at", "updated_at", "search_text"]
     #: String columns searched by default when a view declares no ``column_searchable_list``.
     default_search_names = (
         "name",
@@ -389,15 +390,42 @@ class BackofficeModelView(ModelView):
         query = super().get_count_query()
         return query if clause is None else query.filter(clause)
 
+    def _apply_search(self, query, count_query, joins, count_joins, search_text):
+        """A model with a ``search_text`` column is searched through its index (domain/search.py):
+        accents, case and phone punctuation ignored, no scan of the table. Others: Flask-Admin's
+        search on ``column_searchable_list``."""
+        if "search_text" not in self.model.__table__.c:
+            return super()._apply_search(query, count_query, joins, count_joins, search_text)
+        clause = search.matching(self.model, search_text, db.engine.dialect.name)
+        if clause is not None:
+            query = query.filter(clause)
+            if count_query is not None:
+                count_query = count_query.filter(clause)
+        return query, count_query, joins, count_joins
+
+    def page_extras(self, name: str, load):
+        """What the cells of the page being shown need beyond their row, loaded once for all
+        its rows: ``load(ids)`` returns ``{id: value}``, computed on the first call of the
+        request and kept in ``g`` (a formatter calls it for every row)."""
+        cache = g.setdefault("page_extras", {})
+        key = (self.endpoint, name)
+        if key not in cache:
+            rows = g.get("page_rows", {}).get(self.endpoint) or []
+            cache[key] = load([row.id for row in rows]) if rows else {}
+        return cache[key]
+
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
         """Clamp what the URL says: a negative page is the first page, an unknown page size the
         default one (PostgreSQL refuses a negative OFFSET; nobody needs 100,000 rows on screen)."""
         page = min(max(page or 0, 0), MAX_PAGE)
         if page_size is not None and page_size not in self.page_size_options:
             page_size = self.page_size
-        return super().get_list(
+        count, rows = super().get_list(
             page, sort_column, sort_desc, search, filters, execute=execute, page_size=page_size
         )
+        if execute and has_request_context():
+            g.setdefault("page_rows", {})[self.endpoint] = rows
+        return count, rows
 
     def get_one(self, id):
         """The record with primary key ``id`` inside the scope, or None (also for a malformed id)."""

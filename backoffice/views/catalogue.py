@@ -106,12 +106,18 @@ class PartnerView(BackofficeModelView):
 def _budget_cell(view, context, model, name):
     import datetime as dt
 
-    from ..domain.referrals import budget_of
+    from ..domain.referrals import budgets_of
     from ..extensions import db
 
     if model.yearly_budget is None:
         return ""
-    budget = budget_of(db.session, model.id, dt.date.today().year)
+    # The page's budgets, read together the first time a row asks (one query, not one per row).
+    budgets = view.page_extras(
+        "budgets", lambda ids: budgets_of(db.session, ids, dt.date.today().year)
+    )
+    budget = (
+        budgets.get(model.id) or budgets_of(db.session, [model.id], dt.date.today().year)[model.id]
+    )
 
     def money(value):
         return format_decimal(value, format="#,##0.00")

@@ -55,15 +55,16 @@ class HomeView(AdminIndexView):
         )
 
 
+#: The home page lists this many young people *sans progression* (the rest: *Mes jeunes*).
+FLAGGED_SHOWN = 50
+
+
 def _counsellor_agenda() -> dict:
-    """The counsellor's day: appointments, drafts to finish, overdue actions, who is stalling."""
+    """The counsellor's day: appointments, drafts to finish, overdue actions, who is stalling.
+    A fixed number of queries whatever the caseload (the progress state is kept on the young
+    person, see domain/interviews.py)."""
     today = dt.date.today()
     week_end = today + dt.timedelta(days=7 - today.weekday())
-    caseload = db.session.scalars(
-        sa.select(YoungPerson.id).where(
-            YoungPerson.referent_id == current_user.id, YoungPerson.status != "exited"
-        )
-    ).all()
     appointments = db.session.execute(
         sa.select(Interview.next_appointment, YoungPerson)
         .join(YoungPerson, Interview.young_person_id == YoungPerson.id)
@@ -76,6 +77,7 @@ def _counsellor_agenda() -> dict:
     ).all()
     drafts = db.session.scalars(
         sa.select(Interview)
+        .options(sa.orm.joinedload(Interview.young_person))
         .where(Interview.counsellor_id == current_user.id, Interview.status == "draft")
         .order_by(Interview.starts_at)
     ).all()
@@ -90,15 +92,29 @@ def _counsellor_agenda() -> dict:
         .order_by(Action.due_date)
         .limit(50)
     ).all()
-    flagged = interview_rules.stalled_young_people(db.session, list(caseload), today)
-    people = {
-        y.id: y
-        for y in db.session.scalars(sa.select(YoungPerson).where(YoungPerson.id.in_(list(flagged))))
-    }
+    stalled = (
+        YoungPerson.referent_id == current_user.id,
+        YoungPerson.status != "exited",
+        interview_rules.stalled_clause(today),
+    )
+    flagged = db.session.scalars(
+        sa.select(YoungPerson)
+        .where(*stalled)
+        .order_by(YoungPerson.last_name, YoungPerson.first_name, YoungPerson.id)
+        .limit(FLAGGED_SHOWN)
+    ).all()
+    flagged_total = (
+        len(flagged)
+        if len(flagged) < FLAGGED_SHOWN
+        else db.session.scalar(sa.select(sa.func.count()).select_from(YoungPerson).where(*stalled))
+    )
     return {
         "today": [(when, y) for when, y in appointments if when.date() == today],
         "week": [(when, y) for when, y in appointments if when.date() != today],
         "drafts": drafts,
         "overdue": overdue,
-        "flagged": [(people[i], verdict) for i, verdict in flagged.items()],
+        "flagged": [
+            (y, interview_rules.verdict_of(y.stalling, y.last_interview_at, today)) for y in flagged
+        ],
+        "flagged_total": flagged_total,
     }

@@ -523,7 +523,7 @@ class InterviewView(BaseView):
             today=today,
             closed=rules.CLOSED_ACTION_STATUSES,
             vocab=vocab,
-            verdict=rules.stalling(db.session, youth.id, today),
+            verdict=rules.verdict_of(youth.stalling, youth.last_interview_at, today),
             autonomy=rules.autonomy_series(db.session, youth.id),
             can_edit=current_user.role in EDITORS,
             referrals=db.session.scalars(

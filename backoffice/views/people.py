@@ -385,14 +385,37 @@ class YoungPersonView(BackofficeModelView):
 
 
 def _progress_cell(view, context, model, name):
-    from ..domain.interviews import stalling
+    from ..domain.interviews import verdict_of
 
-    verdict = stalling(db.session, model.id, dt.date.today())
+    verdict = verdict_of(model.stalling, model.last_interview_at, dt.date.today())
     if not verdict.flagged:
         return ""
     return Markup('<span class="badge badge-warning" title="{}">{}</span>').format(
         " ".join(_(r, n=3, days=45) for r in verdict.reasons), _("sans progression")
     )
+
+
+class StalledFilter(BaseSQLAFilter):
+    """Suivi: the young people flagged *sans progression* today (or the others)."""
+
+    def __init__(self):
+        super().__init__(
+            YoungPerson.stalling,
+            _l("Suivi"),
+            options=[("1", _l("sans progression")), ("0", _l("en progression"))],
+        )
+
+    def validate(self, value):
+        return value in ("0", "1")
+
+    def apply(self, query, value, alias=None):
+        from ..domain.interviews import stalled_clause
+
+        clause = stalled_clause(dt.date.today())
+        return query.filter(clause if value == "1" else ~clause)
+
+    def operation(self):
+        return _l("est")
 
 
 class MyYoungPeopleView(YoungPersonView):
@@ -404,6 +427,7 @@ class MyYoungPeopleView(YoungPersonView):
     column_list = [*YoungPersonView.column_list, "progress"]
     column_labels = {"progress": _l("Suivi")}
     column_formatters = {**YoungPersonView.column_formatters, "progress": _progress_cell}
+    column_filters = [StalledFilter(), *YoungPersonView.column_filters]
 
     def scope_clause(self):
         clause = super().scope_clause()

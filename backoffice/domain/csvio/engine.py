@@ -28,8 +28,9 @@ from typing import ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ...extensions import analyze
 from ...models import ImportRun, utcnow
-from .. import audit
+from .. import audit, search
 from .cells import (
     CellError,
     fold,
@@ -383,11 +384,15 @@ def run_import(
     if commit and not report.refused:
         session.commit()
         report.written = True
+        if report.rows >= ANALYZE_AFTER_ROWS:  # the planner must know the table grew
+            analyze(session, spec.model.__tablename__, audit.AuditEvent.__tablename__)
     else:
         session.rollback()  # a dry run, or all or nothing: not one row of a refused file is kept
     return report
 
 
+#: A committed import of at least this many rows refreshes the tables' statistics.
+ANALYZE_AFTER_ROWS = 1000
 #: SQLite page cache while an import writes (KiB): index inserts at random keys (names,
 #: e-mails) thrash the default 2 MB cache; 64 MB cut the young people's writes by a third.
 SQLITE_IMPORT_CACHE_KIB = 65536
@@ -723,7 +728,7 @@ def _driver_rows(table: sa.Table, names: list[str], rows: list[dict], dialect: s
         yield tuple(values)
 
 
-def _bulk_insert(connection, table: sa.Table, rows: list[dict]) -> None:
+def bulk_insert(connection, table: sa.Table, rows: list[dict]) -> None:
     """Write ``rows`` straight through the driver: ``COPY`` on PostgreSQL, ``executemany`` on
     SQLite (SQLAlchemy's per-row parameter processing costs more than the writes; see
     bench/README.md). The rows join the session's transaction like any other write."""
@@ -789,7 +794,8 @@ def _write(
                 row,
             )
         )
-    _bulk_insert(connection, table_obj, insert_rows)
+    search.fill_rows(table_obj, insert_rows)
+    bulk_insert(connection, table_obj, insert_rows)
     if updates:
         statement = (
             sa.update(table_obj)
@@ -809,6 +815,8 @@ def _write(
                 for record_id, values, _changes in updates
             ],
         )
+        if set(column_attrs) & set(search.sources_of(table_obj) or ()):
+            search.refresh(connection, table_obj, [u[0] for u in updates])
         versions = dict(
             connection.execute(
                 sa.select(table_obj.c.id, table_obj.c.version).where(
@@ -835,7 +843,7 @@ def _write(
             spec.write_extra(session, record_id, values, True)
         for record_id, values, _changes in updates:
             spec.write_extra(session, record_id, values, False)
-    _bulk_insert(connection, audit.AuditEvent.__table__, audit_rows)
+    bulk_insert(connection, audit.AuditEvent.__table__, audit_rows)
 
 
 def _audit_row(now, actor_id, label, action, entity, record_id, version, changes, values):
