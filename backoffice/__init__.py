@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -72,6 +73,14 @@ def _configure_database(app: Flask) -> None:
     if not uri:
         uri = "sqlite:///" + str(Path(app.instance_path) / "backoffice.sqlite3")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Per app process: a gunicorn sync worker uses one connection at a time, so a small
+        # pool suffices; workers x servers x (size + overflow) must stay under PostgreSQL's
+        # max_connections (README, "Production").
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options.setdefault("pool_size", int(os.environ.get("DB_POOL_SIZE", 5)))
+        options.setdefault("max_overflow", int(os.environ.get("DB_MAX_OVERFLOW", 5)))
+        options.setdefault("pool_recycle", 1800)  # behind a proxy or a firewall that cuts idle ones
 
 
 def _configure_secret_key(app: Flask) -> None:

@@ -26,6 +26,7 @@ def init_app(app) -> None:
         imports_purge,
         referrals_expire,
         tick,
+        progress_refresh,
     ):
         app.cli.add_command(command)
 
@@ -134,7 +135,7 @@ def seed_demo(youths, seed_value, histories_limit, max_interviews):
     counts = run_seed_demo(db.session, youths, seed_value)
     histories = seed_histories(db.session, min(youths, histories_limit), seed_value, max_interviews)
     seed_workflows(db.session, min(youths, 120), seed_value)
-    analyze(db.session, *SEEDED_TABLES)
+    analyze(db.session, *SEEDED_TABLES, vacuum=True)
     elapsed = time.perf_counter() - started
     click.echo(
         f"{counts['young_people']} jeunes et {counts['programmes']} programmes ajoutés, "
@@ -158,7 +159,7 @@ def demo_bootstrap(youths, url):
         run_seed_demo(db.session, youths)
         seed_histories(db.session, min(youths, 500))
         seed_workflows(db.session, min(youths, 120))
-        analyze(db.session, *SEEDED_TABLES)
+        analyze(db.session, *SEEDED_TABLES, vacuum=True)
         click.echo(f"Base vide : catalogue et {youths} jeunes de démonstration chargés.")
     click.echo("")
     click.echo(f"  Back-office : {url}")
@@ -294,3 +295,16 @@ def tick():
     db.session.commit()
     purged = uploads.purge(Path(current_app.config["IMPORT_UPLOAD_FOLDER"]))
     click.echo(f"{expired} orientation(s) expirée(s), {purged} fichier(s) d'import supprimé(s).")
+
+
+@click.command("progress-refresh")
+def progress_refresh():
+    """Recompute every young person's *sans progression* state from the interviews (after a
+    change of rule, or a restore); the app keeps it up to date otherwise."""
+    from .domain.interviews import refresh_progress
+    from .models import YoungPerson
+
+    started = time.perf_counter()
+    count = refresh_progress(db.session, sa.select(YoungPerson.id))
+    db.session.commit()
+    click.echo(f"{count} jeunes recalculés en {time.perf_counter() - started:.1f} s.")

@@ -22,6 +22,9 @@ from .domain import vocabularies as vocab
 from .domain.people import age_on, eligibility_warning
 from .extensions import db
 
+#: Actions still to do (planned, in progress, waiting): a partial index covers them.
+OPEN_ACTIONS_SQL = "status IN ('in_progress', 'planned', 'waiting')"
+
 
 def utcnow() -> dt.datetime:
     """Naive UTC now, the one clock of the database's timestamps."""
@@ -157,7 +160,9 @@ class YoungPerson(Timestamped, db.Model):
         in_list("resources", vocab.RESOURCES),
         sa.CheckConstraint("status <> 'exited' OR exit_date IS NOT NULL", name="exit_has_date"),
         sa.Index("ix_young_person_name", "last_name", "first_name"),
-        sa.Index("ix_young_person_referent_status", "referent_id", "status"),
+        # Caseloads and the home page's counts, answered from the index alone.
+        sa.Index("ix_young_person_referent_status", "referent_id", "status", "site_id"),
+        sa.Index("ix_young_person_site_status", "site_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -171,7 +176,7 @@ class YoungPerson(Timestamped, db.Model):
     postcode: Mapped[str | None] = mapped_column(sa.String(5))
     city: Mapped[str | None] = mapped_column(sa.String(120), index=True)
     registration_date: Mapped[dt.date] = mapped_column(default=dt.date.today, index=True)
-    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id", ondelete="RESTRICT"), index=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id", ondelete="RESTRICT"))
     referent_id: Mapped[int | None] = mapped_column(  # indexed with status (caseloads)
         sa.ForeignKey("user_account.id", ondelete="SET NULL")
     )
@@ -437,6 +442,8 @@ class Interview(Timestamped, db.Model):
             "duration_minutes IS NULL OR duration_minutes BETWEEN 1 AND 600", name="duration_range"
         ),
         sa.Index("ix_interview_youth_date", "young_person_id", "starts_at"),
+        # A counsellor's drafts (home page), newest last.
+        sa.Index("ix_interview_counsellor_status", "counsellor_id", "status", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -444,7 +451,7 @@ class Interview(Timestamped, db.Model):
         sa.ForeignKey("young_person.id", ondelete="CASCADE")
     )
     counsellor_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
     )
     starts_at: Mapped[dt.datetime] = mapped_column(index=True)
     duration_minutes: Mapped[int | None]
@@ -540,6 +547,14 @@ class Action(Timestamped, db.Model):
         in_list("status", vocab.ACTION_STATUSES),
         in_list("who", vocab.PARTIES),
         in_list("created_by", vocab.CREATORS),
+        # The open actions of a caseload, by due date (overdue ones on the home page).
+        sa.Index(
+            "ix_action_open_due",
+            "young_person_id",
+            "due_date",
+            sqlite_where=sa.text(OPEN_ACTIONS_SQL),
+            postgresql_where=sa.text(OPEN_ACTIONS_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -819,7 +834,9 @@ class ImportRun(db.Model):
 
 # The counsellors' screen shows each caseload beside the name, sortable, in the list query itself.
 User.caseload_count = column_property(
-    sa.select(sa.func.count(YoungPerson.id))
+    # count(*), not count(id): answered from the (referent_id, status) index alone.
+    sa.select(sa.func.count())
+    .select_from(YoungPerson)
     .where(YoungPerson.referent_id == User.id, YoungPerson.status != "exited")
     .correlate_except(YoungPerson)
     .scalar_subquery(),

@@ -329,6 +329,7 @@ def seed_histories(
     ``only``: these young people (without any interview) rather than the first ones."""
     from backoffice.domain.csvio.engine import bulk_insert
     from backoffice.domain.interviews import refresh_progress
+    from backoffice.extensions import analyze
     from backoffice.models import (
         Action,
         AidType,
@@ -485,8 +486,13 @@ def seed_histories(
             bulk_insert(connection, model.__table__, rows[model])
             rows[model].clear()
         refresh_progress(session, [p[0] for p in people])
+        first_chunk = made["young_people"] == 0
         made["young_people"] += len(people)
         session.commit()
+        if first_chunk and limit > HISTORY_CHUNK:
+            # The next chunks' progress queries are planned on these statistics (PostgreSQL
+            # would otherwise take the freshly filled tables for empty ones).
+            analyze(session, *(m.__tablename__ for m in models))
     if made["interviews"]:
         audit.record_bulk_insert(
             session,

@@ -76,3 +76,27 @@ def test_bootstrap_on_an_empty_database_loads_the_demo(runner):
     result = runner.invoke(args=["demo-bootstrap", "--youths", "10"])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(sa.select(sa.func.count(YoungPerson.id))) == 10
+
+
+def test_progress_refresh_recomputes_the_kept_state(app, runner):
+    """The CLI rebuilds ``stalling`` / ``last_interview_at`` from the interviews (a state
+    damaged by hand, or a rule changed, is put right)."""
+    import sqlalchemy as sa
+
+    from backoffice.extensions import db
+    from backoffice.models import YoungPerson
+    from seed.catalogue import load_catalogue
+    from seed.demo import seed_demo, seed_histories
+
+    load_catalogue(db.session)
+    seed_demo(db.session, 60)
+    seed_histories(db.session, 60)
+    kept = dict(db.session.execute(sa.select(YoungPerson.id, YoungPerson.stalling)).all())
+    assert any(kept.values())
+    db.session.execute(sa.update(YoungPerson).values(stalling=None, last_interview_at=None))
+    db.session.commit()
+    result = runner.invoke(args=["progress-refresh"])
+    assert result.exit_code == 0, result.output
+    assert "60 jeunes recalculés" in result.output
+    db.session.expire_all()
+    assert dict(db.session.execute(sa.select(YoungPerson.id, YoungPerson.stalling)).all()) == kept

@@ -71,6 +71,9 @@ def _count(client, queries, url) -> int:
     if isinstance(url, tuple):  # (name, url): the page's name is what the counts are keyed by
         url = url[1]
     client.get(url)  # a first request warms what is cached per process
+    # The tests share one app context, hence one session, with the requests: a fresh one, as
+    # each production request has, or objects loaded by the first request hide lazy loads.
+    db.session.remove()
     with queries:
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
@@ -178,7 +181,8 @@ def test_the_file_page_does_not_grow_with_the_history(client, queries):
         sa.select(sa.func.count()).where(Interview.young_person_id == youth.id)
     )
     assert interviews >= 10
-    assert _count(client, queries, url) == small
+    large = _count(client, queries, url)
+    assert large == small
 
 
 def test_each_wizard_step_does_not_grow_with_the_history(client, queries):
@@ -197,10 +201,11 @@ def test_each_wizard_step_does_not_grow_with_the_history(client, queries):
                 Interview.young_person_id == youth_id, Interview.status == "draft"
             )
         )
+        draft_id = draft.id
         counts = [
-            _count(client, queries, f"/admin/interviews/{draft.id}/step/{n}") for n in range(1, 7)
+            _count(client, queries, f"/admin/interviews/{draft_id}/step/{n}") for n in range(1, 7)
         ]
-        db.session.delete(draft)
+        db.session.execute(sa.delete(Interview).where(Interview.id == draft_id))
         db.session.commit()
         return counts
 
@@ -260,3 +265,48 @@ def _login_admin_without_data(client):
     user = make_user(role="admin")
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 302
+
+
+def test_the_home_page_lists_show_the_first_ones_and_say_there_are_more(client):
+    """A caseload of thousands has hundreds of appointments and overdue actions: the home page
+    shows the first 50 of each and says there are others, rather than rendering them all."""
+    from backoffice.models import Action
+    from backoffice.views.home import SHOWN
+
+    load_catalogue(db.session)
+    _grow(80, 0)
+    _login(client, COUNSELLOR)
+    counsellor = db.session.scalar(sa.select(User).where(User.email == COUNSELLOR))
+    youth = db.session.scalar(
+        sa.select(YoungPerson).where(YoungPerson.referent_id == counsellor.id).limit(1)
+    )
+    late = dt.date.today() - dt.timedelta(days=3)
+    db.session.add_all(
+        Action(young_person_id=youth.id, what=f"Démarche {n}", due_date=late, status="planned")
+        for n in range(SHOWN + 5)
+    )
+    db.session.commit()
+    html = client.get("/admin/").get_data(as_text=True)
+    section = html[html.index('id="overdue"') :]
+    assert section.count("Démarche ") == SHOWN
+    assert f"Les {SHOWN} premiers : il y en a d'autres." in section
+
+
+def test_a_bounded_count_says_more_than(client, monkeypatch):
+    """The journal stops counting at its bound and says "plus de …"; other lists give their
+    exact count, in French."""
+    _login_admin_without_data(client)
+    journal = next(
+        v for v in client.application.extensions["admin"][0]._views if v.endpoint == "audit"
+    )
+    monkeypatch.setattr(journal, "count_bound", 3)
+    from .factories import make_site
+
+    for n in range(5):
+        make_site(name=f"Antenne {n}")  # each writes an event to the journal
+    html = client.get("/admin/audit/").get_data(as_text=True)
+    assert "Liste (plus de 3)" in html
+    html = client.get("/admin/audit/", query_string={"search": "zzzz"}).get_data(as_text=True)
+    assert "plus de" not in html
+    html = client.get("/admin/site/").get_data(as_text=True)
+    assert "Liste (5)" in html

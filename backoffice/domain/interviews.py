@@ -27,6 +27,8 @@ STEPS = (
 )
 DONE_STATUSES = {"done"}
 CLOSED_ACTION_STATUSES = {"done", "abandoned_youth", "cancelled_structure"}
+#: The others, in the order of ``models.OPEN_ACTIONS_SQL`` (its partial index answers them).
+OPEN_ACTION_STATUSES = ("in_progress", "planned", "waiting")
 
 
 @dataclass(frozen=True)

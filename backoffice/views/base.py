@@ -31,7 +31,7 @@ from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.model import filters as flask_admin_filters
 from flask_admin.model import typefmt
 from flask_admin.model.base import FilterGroup
-from flask_babel import format_datetime, format_decimal
+from flask_babel import format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -91,6 +91,46 @@ EXPORT_TYPE_FORMATTERS = {
 }
 
 
+class ListCount(int):
+    """The number of rows a list shows beside its title, in French ("12 345"), or "plus de
+    10 000" when the count stopped at its bound (pages are still computed on the number)."""
+
+    def __new__(cls, value: int, bound: int | None = None):
+        count = super().__new__(cls, value)
+        count.bound = bound
+        return count
+
+    def __str__(self) -> str:
+        if self.bound is not None and self > self.bound:
+            return _("plus de %(n)s", n=format_decimal(self.bound))
+        return format_decimal(int(self))
+
+    __html__ = __str__
+
+
+class BoundedCountQuery:
+    """A count query that stops counting past ``bound`` rows: Flask-Admin adds the search and
+    the filters to it (``filter``, ``join``…), then reads ``scalar()``."""
+
+    def __init__(self, query, bound: int):
+        self.query, self.bound = query, bound
+
+    def __getattr__(self, name):
+        attribute = getattr(self.query, name)
+        if not callable(attribute):
+            return attribute
+
+        def rewrapped(*args, **kwargs):
+            result = attribute(*args, **kwargs)
+            return BoundedCountQuery(result, self.bound) if result is not None else result
+
+        return rewrapped
+
+    def scalar(self) -> int:
+        rows = self.query.with_entities(sa.literal(1)).limit(self.bound + 1).subquery()
+        return self.query.session.scalar(sa.select(sa.func.count()).select_from(rows))
+
+
 class RelatedEqualFilter(sqla_filters.FilterEqual):
     """Equality on a foreign key, offered as a list of the related records' names."""
 
@@ -111,7 +151,11 @@ class RelatedEqualFilter(sqla_filters.FilterEqual):
             stmt = stmt.where(self.where)
         if self.order_by is not None:
             stmt = stmt.order_by(self.order_by)
-        return [(str(r.id), str(r)) for r in db.session.scalars(stmt)]
+        records = db.session.scalars(stmt).all()
+        # Kept for the request: the list's rows then find their site or referent in the
+        # session's identity map (a many-to-one lazy load without SQL).
+        g.setdefault("related_records", []).extend(records)
+        return [(str(r.id), str(r)) for r in records]
 
     def clean(self, value):
         found = values.parse_id(value)
@@ -256,20 +300,40 @@ class BackofficeModelView(ModelView):
 
     def _get_filter_groups(self):
         """Flask-Admin computes filter options once at start-up; re-read the ones that come from
-        the database (sites, counsellors, themes) on every request so that new rows appear."""
+        the database (sites, counsellors, themes) on every request so that new rows appear.
+        The translated groups are kept per locale and database options (a dozen filters'
+        labels translated again on every page cost more than the page's queries)."""
         if not self._filter_groups:
             return None
-        results = OrderedDict()
-        for group in self._filter_groups.values():
-            fresh = FilterGroup(group.label)
-            for item in group.filters:
-                flt = self._filters[item["index"]]
-                if callable(flt.options):
-                    item = {**item, "options": flt.get_options(self)}
-                fresh.append(item)
-            key, items = fresh.non_lazy()
-            results[key] = items
-        return results
+        computed = g.setdefault("filter_groups", {})
+        if self.endpoint in computed:  # computed before the list's query (get_list)
+            return computed[self.endpoint]
+        fresh_options = {
+            item["index"]: tuple(
+                (str(value), str(label))
+                for value, label in self._filters[item["index"]].get_options(self)
+            )
+            for group in self._filter_groups.values()
+            for item in group.filters
+            if callable(self._filters[item["index"]].options)
+        }
+        key = (str(get_locale()), tuple(sorted(fresh_options.items())))
+        cache = self.__dict__.setdefault("_filter_groups_cache", {})
+        if key not in cache:
+            results = OrderedDict()
+            for group in self._filter_groups.values():
+                fresh = FilterGroup(group.label)
+                for item in group.filters:
+                    if item["index"] in fresh_options:
+                        item = {**item, "options": [list(o) for o in fresh_options[item["index"]]]}
+                    fresh.append(item)
+                label, items = fresh.non_lazy()
+                results[label] = items
+            if len(cache) > 32:  # options change rarely: keep the latest few
+                cache.clear()
+            cache[key] = results
+        computed[self.endpoint] = cache[key]
+        return cache[key]
 
     # --- export through the CSV engine -----------------------------------------------------------
 
@@ -385,10 +449,15 @@ class BackofficeModelView(ModelView):
         query = super().get_query()
         return query if clause is None else query.filter(clause)
 
+    #: Count at most this many rows, then say "plus de …" (None: an exact count). For tables
+    #: of millions (the journal), where counting every matching row costs more than the page.
+    count_bound: int | None = None
+
     def get_count_query(self):
         clause = self.scope_clause()
         query = super().get_count_query()
-        return query if clause is None else query.filter(clause)
+        query = query if clause is None else query.filter(clause)
+        return query if self.count_bound is None else BoundedCountQuery(query, self.count_bound)
 
     def _apply_search(self, query, count_query, joins, count_joins, search_text):
         """A model with a ``search_text`` column is searched through its index (domain/search.py):
@@ -402,6 +471,11 @@ class BackofficeModelView(ModelView):
             if count_query is not None:
                 count_query = count_query.filter(clause)
         return query, count_query, joins, count_joins
+
+    def get_list_row_actions(self):
+        from .row_actions import faster
+
+        return faster(super().get_list_row_actions())
 
     def page_extras(self, name: str, load):
         """What the cells of the page being shown need beyond their row, loaded once for all
@@ -418,11 +492,15 @@ class BackofficeModelView(ModelView):
         """Clamp what the URL says: a negative page is the first page, an unknown page size the
         default one (PostgreSQL refuses a negative OFFSET; nobody needs 100,000 rows on screen)."""
         page = min(max(page or 0, 0), MAX_PAGE)
+        if execute and has_request_context():
+            self._get_filter_groups()  # loads the filters' related records first (see above)
         if page_size is not None and page_size not in self.page_size_options:
             page_size = self.page_size
         count, rows = super().get_list(
             page, sort_column, sort_desc, search, filters, execute=execute, page_size=page_size
         )
+        if count is not None:
+            count = ListCount(count, self.count_bound)
         if execute and has_request_context():
             g.setdefault("page_rows", {})[self.endpoint] = rows
         return count, rows

@@ -483,8 +483,15 @@ class InterviewView(BaseView):
     def file(self, young_person_id):
         youth = _young_person_or_404(young_person_id)
         today = dt.date.today()
+        # Everything the page shows, loaded in a fixed number of queries whatever the history.
         interviews = db.session.scalars(
             sa.select(Interview)
+            .options(
+                sa.orm.selectinload(Interview.proposals).options(
+                    sa.orm.joinedload(Proposal.aid_type), sa.orm.joinedload(Proposal.partner)
+                ),
+                sa.orm.joinedload(Interview.counsellor),
+            )
             .where(Interview.young_person_id == youth.id)
             .order_by(Interview.starts_at.desc(), Interview.id.desc())
         ).all()
@@ -500,11 +507,20 @@ class InterviewView(BaseView):
         ).all()
         proposals = db.session.scalars(
             sa.select(Proposal)
+            .options(
+                sa.orm.joinedload(Proposal.aid_type),
+                sa.orm.joinedload(Proposal.partner),
+                sa.orm.joinedload(Proposal.interview),
+            )
             .where(Proposal.young_person_id == youth.id)
             .order_by(Proposal.id.desc())
         ).all()
         entries = db.session.scalars(
             sa.select(DiagnosisEntry)
+            .options(
+                sa.orm.joinedload(DiagnosisEntry.domain),
+                sa.orm.contains_eager(DiagnosisEntry.interview),
+            )
             .join(Interview)
             .where(DiagnosisEntry.young_person_id == youth.id, Interview.status == "completed")
             .order_by(Interview.starts_at.desc())
@@ -528,11 +544,13 @@ class InterviewView(BaseView):
             can_edit=current_user.role in EDITORS,
             referrals=db.session.scalars(
                 sa.select(Referral)
+                .options(sa.orm.joinedload(Referral.partner))
                 .where(Referral.young_person_id == youth.id)
                 .order_by(Referral.id.desc())
             ).all(),
             aid_requests=db.session.scalars(
                 sa.select(AidRequest)
+                .options(sa.orm.joinedload(AidRequest.aid_type))
                 .where(AidRequest.young_person_id == youth.id)
                 .order_by(AidRequest.id.desc())
             ).all(),

@@ -10,7 +10,9 @@ Create Date: 2026-11-28
   DBA creates it beforehand).
 - ``young_person.stalling`` / ``last_interview_at``: the *sans progression* state, computed here
   for every young person and kept since by domain/interviews.py.
-- ``(referent_id, status)`` replaces ``referent_id`` alone; the journal's ``(entity, at)`` and
+- ``(referent_id, status, site_id)`` and ``(site_id, status)`` replace ``referent_id`` and
+  ``site_id`` alone, ``(counsellor_id, status, starts_at)`` replaces the interview's
+  ``counsellor_id``, a partial index covers the open actions; the journal's ``(entity, at)`` and
   ``(actor_id, at)`` replace ``entity`` and ``actor_id`` alone.
 
 A later migration that rebuilds ``young_person`` on SQLite (batch "move and copy") drops the
@@ -28,6 +30,7 @@ down_revision = "c3e5a7b9d1f3"
 branch_labels = None
 depends_on = None
 
+OPEN_ACTIONS_SQL = "status IN ('in_progress', 'planned', 'waiting')"
 SOURCES = ("last_name", "first_name", "email", "phone", "city")
 
 
@@ -37,7 +40,23 @@ def upgrade():
         batch.add_column(sa.Column("last_interview_at", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("search_text", sa.Text(), nullable=True))
         batch.drop_index("ix_young_person_referent_id")
-        batch.create_index("ix_young_person_referent_status", ["referent_id", "status"])
+        batch.drop_index("ix_young_person_site_id")
+        batch.create_index(
+            "ix_young_person_referent_status", ["referent_id", "status", "site_id"]
+        )
+        batch.create_index("ix_young_person_site_status", ["site_id", "status"])
+    with op.batch_alter_table("interview") as batch:
+        batch.drop_index("ix_interview_counsellor_id")
+        batch.create_index(
+            "ix_interview_counsellor_status", ["counsellor_id", "status", "starts_at"]
+        )
+    with op.batch_alter_table("action") as batch:
+        batch.create_index(
+            "ix_action_open_due",
+            ["young_person_id", "due_date"],
+            sqlite_where=sa.text(OPEN_ACTIONS_SQL),
+            postgresql_where=sa.text(OPEN_ACTIONS_SQL),
+        )
     with op.batch_alter_table("audit_event") as batch:
         batch.drop_index("ix_audit_event_entity")
         batch.drop_index("ix_audit_event_actor_id")
@@ -78,8 +97,15 @@ def downgrade():
         batch.drop_index("ix_audit_event_entity_at")
         batch.create_index("ix_audit_event_actor_id", ["actor_id"])
         batch.create_index("ix_audit_event_entity", ["entity"])
+    with op.batch_alter_table("action") as batch:
+        batch.drop_index("ix_action_open_due")
+    with op.batch_alter_table("interview") as batch:
+        batch.drop_index("ix_interview_counsellor_status")
+        batch.create_index("ix_interview_counsellor_id", ["counsellor_id"])
     with op.batch_alter_table("young_person") as batch:
+        batch.drop_index("ix_young_person_site_status")
         batch.drop_index("ix_young_person_referent_status")
+        batch.create_index("ix_young_person_site_id", ["site_id"])
         batch.create_index("ix_young_person_referent_id", ["referent_id"])
         batch.drop_column("search_text")
         batch.drop_column("last_interview_at")
