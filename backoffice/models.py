@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, query_expression, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .domain import search
@@ -225,6 +225,10 @@ class YoungPerson(Timestamped, db.Model):
             self.birth_date, bool(self.rqth), self.registration_date or dt.date.today()
         )
 
+    #: The kind of the programme running today, computed by the list's query itself
+    #: (``current_programme_kind_on``) instead of loading every row's programmes.
+    current_programme_kind: Mapped[str | None] = query_expression()
+
     @property
     def current_programme(self) -> Programme | None:
         """The programme running today, if any."""
@@ -308,6 +312,27 @@ partner_theme = sa.Table(
     sa.Column("partner_id", sa.ForeignKey("partner.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("theme_id", sa.ForeignKey("theme.id", ondelete="CASCADE"), primary_key=True),
 )
+
+
+def programme_running_on(day: dt.date):
+    """SQL: the programme runs on ``day`` (started, not ended) — ``current_programme`` in SQL,
+    for the *Programme en cours* filter and the list's column."""
+    return sa.and_(
+        Programme.start_date <= day,
+        sa.or_(Programme.actual_end_date.is_(None), Programme.actual_end_date >= day),
+    )
+
+
+def current_programme_kind_on(day: dt.date):
+    """SQL: the kind of a young person's programme running on ``day`` (None when none)."""
+    return (
+        sa.select(Programme.kind)
+        .where(Programme.young_person_id == YoungPerson.id, programme_running_on(day))
+        .order_by(Programme.start_date.desc())
+        .limit(1)
+        .correlate(YoungPerson)
+        .scalar_subquery()
+    )
 
 
 class Theme(Timestamped, db.Model):

@@ -340,7 +340,7 @@ def seed_histories(
         Proposal,
     )
 
-    rng = random.Random(seed + 1)
+    rng = random.Random()
     domains = session.execute(sa.select(DiagnosisDomain.id, DiagnosisDomain.name)).all()
     situations = {
         d.id: [s.label for s in d.situations] for d in session.scalars(sa.select(DiagnosisDomain))
@@ -355,6 +355,7 @@ def seed_histories(
     today = dt.date.today()
     span = 240 if max_interviews <= 6 else 730
     made = {"interviews": 0, "young_people": 0}
+    processed = 0  # young people looked at (some too new to have had an interview yet)
     after = 0
     rows: dict[type, list[dict]] = {m: [] for m in models}
 
@@ -365,24 +366,38 @@ def seed_histories(
         rows[model].append(row)
         return row
 
-    while made["young_people"] < limit:
-        people = session.execute(
-            sa.select(YoungPerson.id, YoungPerson.referent_id, YoungPerson.registration_date)
+    while processed < limit:
+        # The first ``limit`` young people in accompaniment, by id; those who already have
+        # interviews are left as they are (a second run adds nothing).
+        candidates = session.execute(
+            sa.select(
+                YoungPerson.id,
+                YoungPerson.referent_id,
+                YoungPerson.registration_date,
+                sa.select(Interview.id)
+                .where(Interview.young_person_id == YoungPerson.id)
+                .exists()
+                .label("has_history"),
+            )
             .where(
                 YoungPerson.status != "exited",
                 YoungPerson.id > after,
                 YoungPerson.id.in_(only) if only is not None else sa.true(),
-                ~sa.select(Interview.id)
-                .where(Interview.young_person_id == YoungPerson.id)
-                .exists(),
             )
             .order_by(YoungPerson.id)
-            .limit(min(HISTORY_CHUNK, limit - made["young_people"]))
+            .limit(min(HISTORY_CHUNK, limit - processed))
         ).all()
-        if not people:
+        if not candidates:
             break
-        after = people[-1][0]
+        after = candidates[-1][0]
+        processed += len(candidates)
+        people = [(i, r, reg) for i, r, reg, has_history in candidates if not has_history]
+        if not people:
+            continue
         for young_person_id, referent_id, registered in people:
+            # One generator per young person: the same history whatever the chunk or the run,
+            # so a second run adds nothing (not even to those too new to have an interview).
+            rng.seed(seed * 1_000_003 + young_person_id)
             stalling = rng.random() < 0.12
             low = max(min_interviews, min(3, max_interviews)) if stalling else min_interviews
             count = rng.randint(low, max_interviews)
@@ -481,15 +496,14 @@ def seed_histories(
                             )
                         )
         made["interviews"] += len(rows[Interview])
+        made["young_people"] += len({row["young_person_id"] for row in rows[Interview]})
         connection = session.connection()
         for model in models:
             bulk_insert(connection, model.__table__, rows[model])
             rows[model].clear()
         refresh_progress(session, [p[0] for p in people])
-        first_chunk = made["young_people"] == 0
-        made["young_people"] += len(people)
         session.commit()
-        if first_chunk and limit > HISTORY_CHUNK:
+        if processed == len(candidates) and limit > HISTORY_CHUNK:
             # The next chunks' progress queries are planned on these statistics (PostgreSQL
             # would otherwise take the freshly filled tables for empty ones).
             analyze(session, *(m.__tablename__ for m in models))

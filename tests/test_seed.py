@@ -89,6 +89,32 @@ def test_demo_is_deterministic_idempotent_and_grows(app):
     assert newcomer.id > 60
 
 
+def test_histories_are_idempotent_and_streamed_in_chunks(app, monkeypatch):
+    """Histories are written a chunk at a time; a second run adds nothing, even for the young
+    people too new to have had an interview; the same person gets the same history whatever
+    the chunking."""
+    import seed.demo as demo
+    from backoffice.models import Interview
+
+    load_catalogue(db.session)
+    seed_demo(db.session, 90)
+    monkeypatch.setattr(demo, "HISTORY_CHUNK", 7)
+    made = demo.seed_histories(db.session, 60)
+    assert made["interviews"] > 60 and 0 < made["young_people"] <= 60
+    chunked = db.session.execute(
+        sa.select(Interview.young_person_id, Interview.starts_at).order_by(Interview.id)
+    ).all()
+    assert demo.seed_histories(db.session, 60) == {"interviews": 0, "young_people": 0}
+    db.session.execute(sa.delete(Interview))
+    db.session.commit()
+    monkeypatch.setattr(demo, "HISTORY_CHUNK", 2000)
+    demo.seed_histories(db.session, 60)
+    whole = db.session.execute(
+        sa.select(Interview.young_person_id, Interview.starts_at).order_by(Interview.id)
+    ).all()
+    assert whole == chunked
+
+
 def test_demo_people_are_consistent(app):
     load_catalogue(db.session)
     seed_demo(db.session, 200)

@@ -9,6 +9,7 @@ booleans and on foreign keys.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import OrderedDict
 from decimal import Decimal
 
@@ -36,6 +37,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 from wtforms import HiddenField
 
 from ..domain import audit, scope, search, values
@@ -132,34 +134,76 @@ class BoundedCountQuery:
 
 
 class RelatedEqualFilter(sqla_filters.FilterEqual):
-    """Equality on a foreign key, offered as a list of the related records' names."""
+    """Equality on a foreign key, offered as a list of the related records' names.
+
+    The options are read from the database (new counsellors appear), within the user's scope,
+    and kept per process for ``TTL`` seconds — less when this process writes a record of that
+    kind. The list's cells show the same names (``related_cell``) without loading the records.
+    """
+
+    TTL = 30.0
+    #: Bumped when this process writes a record of a related kind (see ``_watch_writes``).
+    generation = 0
+    watched: set[type] = set()
+    _cache: dict = {}
 
     def __init__(self, column, name, related_model, order_by=None, where=None):
         self.related_model = related_model
         self.order_by = order_by
         self.where = where
+        RelatedEqualFilter.watched.add(related_model)
         super().__init__(column, name, options=self._related_options)
 
     def _related_options(self):
         if not has_request_context():  # Flask-Admin builds its caches at start-up: no user yet
             return []
-        stmt = sa.select(self.related_model)
-        clause = scope.clause_for(self.related_model, current_user)  # options obey the scope too
+        user = current_user
+        key = (id(self), user.role, user.site_id, user.id, RelatedEqualFilter.generation)
+        cached = RelatedEqualFilter._cache.get(key)
+        if cached is not None and time.monotonic() - cached[0] < self.TTL:
+            return cached[1]
+        stmt = sa.select(self.related_model.id, self.related_model)
+        clause = scope.clause_for(self.related_model, user)  # options obey the scope too
         if clause is not None:
             stmt = stmt.where(clause)
         if self.where is not None:
             stmt = stmt.where(self.where)
         if self.order_by is not None:
             stmt = stmt.order_by(self.order_by)
-        records = db.session.scalars(stmt).all()
-        # Kept for the request: the list's rows then find their site or referent in the
-        # session's identity map (a many-to-one lazy load without SQL).
-        g.setdefault("related_records", []).extend(records)
-        return [(str(r.id), str(r)) for r in records]
+        options = [(str(i), str(r)) for i, r in db.session.execute(stmt)]
+        if len(RelatedEqualFilter._cache) > 512:
+            RelatedEqualFilter._cache.clear()
+        RelatedEqualFilter._cache[key] = (time.monotonic(), options)
+        return options
 
     def clean(self, value):
         found = values.parse_id(value)
         return -1 if found is None else found  # a tampered URL lists no row, not a 500
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _watch_writes(session, flush_context):
+    """A site, an account, a partner… written here: this process's filter options are stale."""
+    watched = tuple(RelatedEqualFilter.watched)
+    if watched and any(
+        isinstance(obj, watched) for obj in (*session.new, *session.dirty, *session.deleted)
+    ):
+        RelatedEqualFilter.generation += 1
+
+
+def related_cell(relation: str, column: str):
+    """A list cell showing the related record's name from the view's filter options (no load of
+    the record); the record itself when it is not among them (another site's counsellor)."""
+
+    def cell(view, context, model, name):
+        labels = view.related_labels(column)
+        value = getattr(model, column)
+        if value is None:
+            return ""
+        label = labels.get(str(value))
+        return label if label is not None else str(getattr(model, relation) or "")
+
+    return cell
 
 
 class BackofficeModelView(ModelView):
@@ -306,7 +350,7 @@ class BackofficeModelView(ModelView):
         if not self._filter_groups:
             return None
         computed = g.setdefault("filter_groups", {})
-        if self.endpoint in computed:  # computed before the list's query (get_list)
+        if self.endpoint in computed:  # once per request
             return computed[self.endpoint]
         fresh_options = {
             item["index"]: tuple(
@@ -472,6 +516,19 @@ class BackofficeModelView(ModelView):
                 count_query = count_query.filter(clause)
         return query, count_query, joins, count_joins
 
+    def related_labels(self, column: str) -> dict[str, str]:
+        """``{id: name}`` of the related records offered by this view's filter on ``column``."""
+        cache = g.setdefault("related_labels", {})
+        key = (self.endpoint, column)
+        if key not in cache:
+            labels: dict[str, str] = {}
+            for flt in self._filters or ():
+                if isinstance(flt, RelatedEqualFilter) and flt.column.key == column:
+                    labels = dict(flt.get_options(self))
+                    break
+            cache[key] = labels
+        return cache[key]
+
     def get_list_row_actions(self):
         from .row_actions import faster
 
@@ -492,8 +549,6 @@ class BackofficeModelView(ModelView):
         """Clamp what the URL says: a negative page is the first page, an unknown page size the
         default one (PostgreSQL refuses a negative OFFSET; nobody needs 100,000 rows on screen)."""
         page = min(max(page or 0, 0), MAX_PAGE)
-        if execute and has_request_context():
-            self._get_filter_groups()  # loads the filters' related records first (see above)
         if page_size is not None and page_size not in self.page_size_options:
             page_size = self.page_size
         count, rows = super().get_list(

@@ -22,9 +22,25 @@ from ..domain import scope, values
 from ..domain import vocabularies as vocab
 from ..domain.people import AGE_BANDS, MAX_AGE, MIN_AGE, periods_overlap
 from ..extensions import db
-from ..models import Consultation, Programme, Site, User, YoungPerson
+from ..models import (
+    Consultation,
+    Programme,
+    Site,
+    User,
+    YoungPerson,
+    current_programme_kind_on,
+    programme_running_on,
+)
 from . import validators as v
-from .base import ADMIN, ALL_ROLES, BackofficeModelView, RelatedEqualFilter, badge, translated
+from .base import (
+    ADMIN,
+    ALL_ROLES,
+    BackofficeModelView,
+    RelatedEqualFilter,
+    badge,
+    related_cell,
+    translated,
+)
 
 STATUS_BADGES = {"active": "success", "on_hold": "warning", "exited": "secondary"}
 
@@ -86,11 +102,8 @@ class CurrentProgrammeFilter(BaseSQLAFilter):
         return value == self.NONE or value in vocab.PROGRAMME_KINDS
 
     def apply(self, query, value, alias=None):
-        today = dt.date.today()
         running = sa.select(Programme.id).where(
-            Programme.young_person_id == YoungPerson.id,
-            Programme.start_date <= today,
-            sa.or_(Programme.actual_end_date.is_(None), Programme.actual_end_date >= today),
+            Programme.young_person_id == YoungPerson.id, programme_running_on(dt.date.today())
         )
         if value == self.NONE:
             return query.filter(~running.exists())
@@ -142,9 +155,18 @@ def _age_cell(view, context, model, name):
     return model.age
 
 
-def _programme_cell(view, context, model, name):
+def _programme_kind(model) -> str:
+    """The running programme's kind: computed by the list's query when it was, else from the
+    young person's programmes (details page)."""
+    state = sa.inspect(model)
+    if "current_programme_kind" in state.dict:
+        return model.current_programme_kind or ""
     programme = model.current_programme
     return programme.kind if programme else ""
+
+
+def _programme_cell(view, context, model, name):
+    return _programme_kind(model)
 
 
 class YoungPersonView(BackofficeModelView):
@@ -237,15 +259,15 @@ class YoungPersonView(BackofficeModelView):
     ]
     column_formatters = {
         "last_name": _name_cell,
+        "site": related_cell("site", "site_id"),
+        "referent": related_cell("referent", "referent_id"),
         "status": _status_cell,
         "age": _age_cell,
         "current_programme": _programme_cell,
     }
     column_formatters_export = {
         "age": lambda v, c, m, n: m.age,
-        "current_programme": lambda v, c, m, n: (
-            m.current_programme.kind if m.current_programme else ""
-        ),
+        "current_programme": lambda v, c, m, n: _programme_kind(m),
     }
     column_export_list = [
         "last_name",
@@ -350,8 +372,14 @@ class YoungPersonView(BackofficeModelView):
             super()
             .get_query()
             # No JOIN in the page's query (it would defeat the name index at page 2,000): the
-            # sites and counsellors are in the session already, loaded by the filters' options.
-            .options(sa.orm.selectinload(YoungPerson.programmes))
+            # site and referent cells take their names from the filters' options, and the
+            # running programme's kind is a column of the query.
+            .options(
+                sa.orm.with_expression(
+                    YoungPerson.current_programme_kind,
+                    current_programme_kind_on(dt.date.today()),
+                )
+            )
         )
 
     def on_model_change(self, form, model, is_created):
