@@ -101,7 +101,12 @@ def latest_diagnosis(session: Session, young_person_id: int, before: Interview) 
 
 
 def domains(session: Session) -> list[DiagnosisDomain]:
-    return session.scalars(sa.select(DiagnosisDomain).order_by(DiagnosisDomain.position)).all()
+    """The diagnosis domains in order, with their checklist situations (one query for all)."""
+    return session.scalars(
+        sa.select(DiagnosisDomain)
+        .options(sa.orm.selectinload(DiagnosisDomain.situations))
+        .order_by(DiagnosisDomain.position)
+    ).all()
 
 
 def completion_problems(session: Session, interview: Interview) -> list[str]:

@@ -28,7 +28,6 @@ from ..models import (
     Site,
     User,
     YoungPerson,
-    current_programme_kind_on,
     programme_running_on,
 )
 from . import validators as v
@@ -134,10 +133,8 @@ def _name_cell(view, context, model, name):
     """The last name opens the young person's file (the counsellor's way in)."""
     if "file_url" not in g:  # built once per page, not once per row
         g.file_url = url_for("interviews.file", young_person_id=0)[:-1]
-    return Markup(
-        f'<a href="{g.file_url}{model.id}" title="{escape(_("Ouvrir le dossier"))}">'
-        f"{escape(model.last_name)}</a>"
-    )
+    title = escape(_("Ouvrir le dossier"))
+    return Markup(f'<a href="{g.file_url}{model.id}" title="{title}">{escape(model.last_name)}</a>')
 
 
 def _status_cell(view, context, model, name):
@@ -155,18 +152,27 @@ def _age_cell(view, context, model, name):
     return model.age
 
 
-def _programme_kind(model) -> str:
-    """The running programme's kind: computed by the list's query when it was, else from the
-    young person's programmes (details page)."""
-    state = sa.inspect(model)
-    if "current_programme_kind" in state.dict:
-        return model.current_programme_kind or ""
-    programme = model.current_programme
-    return programme.kind if programme else ""
+def _programme_kind(view, model) -> str:
+    """The running programme's kind: on a list page, read for all its rows in one query;
+    elsewhere (details page) from the young person's programmes."""
+    if g.get("page_rows", {}).get(view.endpoint) is None:
+        programme = model.current_programme
+        return programme.kind if programme else ""
+    kinds = view.page_extras(
+        "programme",
+        lambda ids: dict(
+            db.session.execute(
+                sa.select(Programme.young_person_id, Programme.kind)
+                .where(Programme.young_person_id.in_(ids), programme_running_on(dt.date.today()))
+                .order_by(Programme.start_date)  # the latest start wins (as current_programme)
+            ).all()
+        ),
+    )
+    return kinds.get(model.id, "")
 
 
 def _programme_cell(view, context, model, name):
-    return _programme_kind(model)
+    return _programme_kind(view, model)
 
 
 class YoungPersonView(BackofficeModelView):
@@ -174,7 +180,10 @@ class YoungPersonView(BackofficeModelView):
 
     csv_entity = "youths"
     export_types = ["csv", "xlsx"]
-    column_auto_select_related = False  # site and referent: see get_query
+    # No JOIN nor subquery in the page's query (PostgreSQL computes them for each of the 40,000
+    # rows an OFFSET skips at page 2,000): the site and referent cells take their names from the
+    # filters' options (related_cell), the running programmes are read for the page at once.
+    column_auto_select_related = False
 
     permissions = {
         "list": ALL_ROLES,
@@ -267,7 +276,7 @@ class YoungPersonView(BackofficeModelView):
     }
     column_formatters_export = {
         "age": lambda v, c, m, n: m.age,
-        "current_programme": lambda v, c, m, n: _programme_kind(m),
+        "current_programme": lambda v, c, m, n: _programme_kind(v, m),
     }
     column_export_list = [
         "last_name",
@@ -366,21 +375,6 @@ class YoungPersonView(BackofficeModelView):
             },
         )
     ]
-
-    def get_query(self):
-        return (
-            super()
-            .get_query()
-            # No JOIN in the page's query (it would defeat the name index at page 2,000): the
-            # site and referent cells take their names from the filters' options, and the
-            # running programme's kind is a column of the query.
-            .options(
-                sa.orm.with_expression(
-                    YoungPerson.current_programme_kind,
-                    current_programme_kind_on(dt.date.today()),
-                )
-            )
-        )
 
     def on_model_change(self, form, model, is_created):
         programmes = [p for p in model.programmes if p.start_date is not None]

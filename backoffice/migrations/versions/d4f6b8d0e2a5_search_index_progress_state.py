@@ -10,7 +10,8 @@ Create Date: 2026-11-28
   DBA creates it beforehand).
 - ``young_person.stalling`` / ``last_interview_at``: the *sans progression* state, computed here
   for every young person and kept since by domain/interviews.py.
-- ``(referent_id, status, site_id)`` and ``(site_id, status)`` replace ``referent_id`` and
+- ``(referent_id, status, site_id)``, ``(site_id, status)`` and ``(site_id, last_name,
+  first_name)`` replace ``referent_id`` and
   ``site_id`` alone, ``(counsellor_id, status, starts_at)`` replaces the interview's
   ``counsellor_id``, a partial index covers the open actions; the journal's ``(entity, at)`` and
   ``(actor_id, at)`` replace ``entity`` and ``actor_id`` alone.
@@ -45,6 +46,7 @@ def upgrade():
             "ix_young_person_referent_status", ["referent_id", "status", "site_id"]
         )
         batch.create_index("ix_young_person_site_status", ["site_id", "status"])
+        batch.create_index("ix_young_person_site_name", ["site_id", "last_name", "first_name"])
     with op.batch_alter_table("interview") as batch:
         batch.drop_index("ix_interview_counsellor_id")
         batch.create_index(
@@ -103,6 +105,7 @@ def downgrade():
         batch.drop_index("ix_interview_counsellor_status")
         batch.create_index("ix_interview_counsellor_id", ["counsellor_id"])
     with op.batch_alter_table("young_person") as batch:
+        batch.drop_index("ix_young_person_site_name")
         batch.drop_index("ix_young_person_site_status")
         batch.drop_index("ix_young_person_referent_status")
         batch.create_index("ix_young_person_site_id", ["site_id"])
