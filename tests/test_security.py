@@ -256,3 +256,25 @@ def test_opening_a_file_is_logged_and_shown_to_its_referent(client, auth):
     assert "Col Lègue" in body and "Réf Érente" in body
     assert db.session.scalar(sa.select(sa.func.count(Consultation.id))) == 2
     assert db.session.get(YoungPerson, youth.id) is not None
+
+
+def test_the_lists_delete_form_carries_the_token_and_works(csrf_client):
+    """The row actions are rendered in Python (views/row_actions.py): the delete form posted as
+    the list renders it, token included, deletes the record and comes back to the list."""
+    import re
+
+    _login_with_token(csrf_client, make_user(role="admin"))
+    partner = make_partner(name="À supprimer")
+    html = csrf_client.get("/admin/partner/?sort=0").get_data(as_text=True)
+    form = re.search(r'<form class="icon" method="POST" action="([^"]+)">(.*?)</form>', html, re.S)
+    assert form, html
+    fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.group(2)))
+    assert fields["id"] == str(partner.id) and fields["csrf_token"]
+    response = csrf_client.post(form.group(1), data=fields)
+    assert response.status_code == 302 and response.headers["Location"].startswith(
+        "/admin/partner/"
+    )
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Partner.id))) == 0
+    view = re.search(r'href="(/admin/partner/details/\?id=\d+&amp;url=[^"]+)"', html)
+    assert view and "%2Fadmin%2Fpartner%2F%3Fsort%3D0" in view.group(1)

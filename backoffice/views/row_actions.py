@@ -24,9 +24,13 @@ def _page(context) -> dict:
     if key not in pages:
         tail = "&url=" + quote(return_url, safe="")
         delete_form = context.resolve("delete_form")
-        csrf = ""
+        csrf = ""  # as Flask-Admin's macro: the form's own token, else Flask-WTF's global one
         if delete_form is not None and getattr(delete_form, "csrf_token", None) is not None:
             csrf = Markup(delete_form.csrf_token())
+        else:
+            token = context.resolve("csrf_token")
+            if callable(token):
+                csrf = Markup(f'<input type="hidden" name="csrf_token" value="{escape(token())}">')
         pages[key] = {
             "details": (escape(url_for(f"{view.endpoint}.details_view") + "?id="), escape(tail)),
             "edit": (escape(url_for(f"{view.endpoint}.edit_view") + "?id="), escape(tail)),
