@@ -31,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 
 def build(app, youths: int, max_interviews: int, audit_rows: int) -> dict:
     """The dataset, from an empty schema; returns what each phase took."""
+    from backoffice.cli import SEEDED_TABLES
     from backoffice.domain import audit
     from backoffice.domain.csvio.engine import bulk_insert
     from backoffice.extensions import analyze, db
@@ -97,19 +98,7 @@ def build(app, youths: int, max_interviews: int, audit_rows: int) -> dict:
         db.session.commit()
         timings["audit"] = time.perf_counter() - started
         started = time.perf_counter()
-        analyze(
-            db.session,
-            "young_person",
-            "programme",
-            "interview",
-            "diagnosis_entry",
-            "objective",
-            "action",
-            "proposal",
-            "audit_event",
-            "user_account",
-            vacuum=True,
-        )
+        analyze(db.session, *SEEDED_TABLES, "user_account", vacuum=True)
         timings["analyze"] = time.perf_counter() - started
     return timings
 
@@ -143,6 +132,15 @@ def measure(client, counter: Counter | None, url: str, repeat: int) -> dict:
         "max_ms": max(times),
         "queries": queries[-1],
     }
+
+
+def _report(label: str, result: dict) -> dict:
+    print(
+        f"{label:<40} {result['median_ms']:8.1f} ms "
+        f"({result['min_ms']:.1f}–{result['max_ms']:.1f})  {result['queries']} queries",
+        flush=True,
+    )
+    return result
 
 
 def _draft_of(app, young_person_id: int) -> int | None:
@@ -283,22 +281,12 @@ def main() -> None:
         ),
     ]
     for label, client, target in screens:
-        results[label] = measure(client, counter, target, args.repeat)
-        print(
-            f"{label:<40} {results[label]['median_ms']:8.1f} ms "
-            f"({results[label]['min_ms']:.1f}–{results[label]['max_ms']:.1f})  "
-            f"{results[label]['queries']} queries",
-            flush=True,
-        )
+        results[label] = _report(label, measure(client, counter, target, args.repeat))
 
     peer = create_peer_app(url)
-    peer_engine = None
     peer_client = peer.test_client()
-    peer_counter = None
     with peer.app_context():
-        view = peer.extensions["admin"][0]._views[-1]
-        peer_engine = view.session.get_bind()
-        peer_counter = Counter(peer_engine)
+        peer_counter = Counter(peer.extensions["admin"][0]._views[-1].session.get_bind())
     peer_screens = [
         ("peer (bare): list", "/admin/bare/"),
         ("peer (bare): search name", f"/admin/bare/?search={name}"),
@@ -314,13 +302,7 @@ def main() -> None:
         ("peer: page 2,000", "/admin/same/?page=1999"),
     ]
     for label, target in peer_screens:
-        results[label] = measure(peer_client, peer_counter, target, args.repeat)
-        print(
-            f"{label:<40} {results[label]['median_ms']:8.1f} ms "
-            f"({results[label]['min_ms']:.1f}–{results[label]['max_ms']:.1f})  "
-            f"{results[label]['queries']} queries",
-            flush=True,
-        )
+        results[label] = _report(label, measure(peer_client, peer_counter, target, args.repeat))
 
     def ratio(ours, theirs):
         return results[theirs]["median_ms"] / results[ours]["median_ms"]

@@ -159,8 +159,9 @@ def _journal_url(app, **equals) -> str:
     return url
 
 
-def test_the_file_page_does_not_grow_with_the_history(client, queries):
-    """The same young person's file with 3 and with 40 interviews."""
+def _followed_for_years(client) -> int:
+    """The demo counsellor, signed in; one of their young people, in accompaniment for years
+    and without interviews yet: its id."""
     load_catalogue(db.session)
     _grow(60, 0)
     _login(client, COUNSELLOR)
@@ -171,37 +172,40 @@ def test_the_file_page_does_not_grow_with_the_history(client, queries):
     youth.status = "active"
     youth.registration_date = dt.date.today() - dt.timedelta(days=900)
     db.session.commit()
-    seed_histories(db.session, 1, max_interviews=3, only=[youth.id])
-    url = f"/admin/interviews/file/{youth.id}"
-    small = _count(client, queries, url)
-    db.session.execute(sa.delete(Interview).where(Interview.young_person_id == youth.id))
+    return youth.id
+
+
+def _longer_history(youth_id: int) -> None:
+    """The young person's history replaced by one of 30 to 40 interviews."""
+    db.session.execute(sa.delete(Interview).where(Interview.young_person_id == youth_id))
     db.session.commit()
-    seed_histories(db.session, 1, seed=7, max_interviews=40, min_interviews=30, only=[youth.id])
-    interviews = db.session.scalar(
-        sa.select(sa.func.count()).where(Interview.young_person_id == youth.id)
+    seed_histories(db.session, 1, seed=7, max_interviews=40, min_interviews=30, only=[youth_id])
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).where(Interview.young_person_id == youth_id))
+        >= 10
     )
-    assert interviews >= 10
-    large = _count(client, queries, url)
-    assert large == small
+
+
+def test_the_file_page_does_not_grow_with_the_history(client, queries):
+    """The same young person's file with 3 and with 30+ interviews."""
+    youth_id = _followed_for_years(client)
+    seed_histories(db.session, 1, max_interviews=3, only=[youth_id])
+    url = f"/admin/interviews/file/{youth_id}"
+    small = _count(client, queries, url)
+    _longer_history(youth_id)
+    assert _count(client, queries, url) == small
 
 
 def test_each_wizard_step_does_not_grow_with_the_history(client, queries):
-    load_catalogue(db.session)
-    _grow(60, 0)
-    _login(client, COUNSELLOR)
-    counsellor = db.session.scalar(sa.select(User).where(User.email == COUNSELLOR))
-    youth_id = db.session.scalar(
-        sa.select(YoungPerson.id).where(YoungPerson.referent_id == counsellor.id).limit(1)
-    )
+    youth_id = _followed_for_years(client)
 
     def steps():
         client.post(f"/admin/interviews/new/{youth_id}")
-        draft = db.session.scalar(
-            sa.select(Interview).where(
+        draft_id = db.session.scalar(
+            sa.select(Interview.id).where(
                 Interview.young_person_id == youth_id, Interview.status == "draft"
             )
         )
-        draft_id = draft.id
         counts = [
             _count(client, queries, f"/admin/interviews/{draft_id}/step/{n}") for n in range(1, 7)
         ]
@@ -209,17 +213,9 @@ def test_each_wizard_step_does_not_grow_with_the_history(client, queries):
         db.session.commit()
         return counts
 
-    db.session.execute(
-        sa.update(YoungPerson)
-        .where(YoungPerson.id == youth_id)
-        .values(status="active", registration_date=dt.date.today() - dt.timedelta(days=900))
-    )
-    db.session.commit()
     seed_histories(db.session, 1, max_interviews=3, only=[youth_id])
     small = steps()
-    db.session.execute(sa.delete(Interview).where(Interview.young_person_id == youth_id))
-    db.session.commit()
-    seed_histories(db.session, 1, seed=7, max_interviews=40, min_interviews=30, only=[youth_id])
+    _longer_history(youth_id)
     assert steps() == small
 
 
