@@ -748,3 +748,25 @@ def test_recent_imports_show_each_user_what_they_may_see(app, client, auth):
     auth.login(role="admin")
     page = client.get("/admin/import/").get_data(as_text=True)
     assert "mes-jeunes.csv" in page and "nord.csv" in page and "sud.csv" in page
+
+
+def test_a_large_committed_import_refreshes_the_planner_statistics(app):
+    """After a committed import of 1,000 rows or more the table's statistics are fresh (the
+    planner would take the table for empty until autovacuum came by)."""
+    from backoffice.domain.csvio.engine import ANALYZE_AFTER_ROWS
+
+    lines = ["Nom;Ville"] + [f"Antenne {n};Lyon" for n in range(ANALYZE_AFTER_ROWS)]
+    report = _import("sites", "\n".join(lines).encode(), commit=True)
+    assert report.written and report.created == ANALYZE_AFTER_ROWS
+    if db.engine.dialect.name == "sqlite":
+        analysed = db.session.execute(
+            sa.text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'site'")
+        ).scalar()
+    else:
+        analysed = db.session.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'site' "
+                "AND last_analyze IS NOT NULL"
+            )
+        ).scalar()
+    assert analysed
