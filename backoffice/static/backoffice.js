@@ -24,3 +24,23 @@
     }
   }, true);
 })();
+
+// Select2 (Flask-Admin's choice widget) draws a link with no name in place of each <select>:
+// it is given its field's label, so that a screen reader says what it chooses (RGAA 11.1).
+(function () {
+  "use strict";
+  function nameSelect2Widgets() {
+    var widgets = document.querySelectorAll(".select2-container[id^='s2id_']");
+    Array.prototype.forEach.call(widgets, function (widget) {
+      var field = widget.id.slice(5);
+      var label = document.querySelector("label[for='" + field + "']");
+      var text = label ? label.textContent.replace(/\s+/g, " ").trim() : field;
+      var choice = widget.querySelector(".select2-choice, .select2-choices input");
+      if (choice && !choice.getAttribute("aria-label")) { choice.setAttribute("aria-label", text); }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    window.setTimeout(nameSelect2Widgets, 0);  // after Flask-Admin's own ready handlers
+  });
+  document.addEventListener("click", function () { window.setTimeout(nameSelect2Widgets, 0); });
+})();

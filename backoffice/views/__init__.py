@@ -47,7 +47,11 @@ def init_app(app) -> Admin:
     admin = Admin(
         app,
         name=app.config["APP_NAME"],
-        theme=Bootstrap4Theme(swatch=app.config["FLASK_ADMIN_SWATCH"], fluid=True),
+        theme=Bootstrap4Theme(
+            swatch=app.config["FLASK_ADMIN_SWATCH"],
+            fluid=True,
+            base_template="admin/project_base.html",  # lang, skip link, <main>, AA theme
+        ),
         index_view=HomeView(name=_l("Accueil"), url="/admin"),
         csp_nonce_generator=app.jinja_env.globals["csp_nonce"],
         translations_path=str(Path(__file__).parent.parent / "translations_admin"),

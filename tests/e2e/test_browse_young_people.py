@@ -23,7 +23,7 @@ def test_sign_in_search_and_open_a_file(live_app, page, shot):
     page.fill("#password", DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/admin/youngperson/")
-    assert page.locator("h4", has_text="Jeunes").count() == 1
+    assert page.locator("h1", has_text="Jeunes").count() == 1
     shot(page, "jeunes-liste", full_page=False)
 
     page.fill("input[name=search]", "Benali")
