@@ -88,3 +88,25 @@ def test_the_wizard_in_english(client, auth):
     youth = make_young_person(site=site, referent=me)
     page = client.get(f"/admin/interviews/file/{youth.id}").get_data(as_text=True)
     assert "New interview" in page and "Autonomy over the interviews" in page
+
+
+def test_the_accessibility_statement_is_public_and_linked_from_every_page(client, admin):
+    """RGAA: a statement with its status, what was tested, what is not accessible, the contact
+    and the appeal, linked as "Accessibilité : non conforme" from every page."""
+    client.application.config["ACCESSIBILITY_CONTACT"] = "accessibilite@ml.example.fr"
+    for page in ("/admin/", "/admin/youngperson/", "/admin/youngperson/new/"):
+        assert 'href="/accessibilite">Accessibilité : non conforme</a>' in client.get(
+            page
+        ).get_data(as_text=True)
+    client.post("/logout")
+    assert "Accessibilité : non conforme" in client.get("/login").get_data(as_text=True)
+    html = client.get("/accessibilite").get_data(as_text=True)
+    for heading in (
+        "État de conformité",
+        "Ce qui est vérifié, et comment",
+        "Contenus non accessibles",
+        "Retour d'information et contact",
+        "Voies de recours",
+    ):
+        assert heading in html
+    assert "mailto:accessibilite@ml.example.fr" in html and "Défenseur des droits" in html

@@ -469,3 +469,26 @@ def test_my_young_people_flags_who_is_stalling(client, youth):
     assert "sans progression" in row
     calm_row = page.split("Serein")[1].split("</tr>")[0]
     assert "sans progression" not in calm_row and calm.id
+
+
+def test_each_step_has_its_own_title_and_enter_saves_and_continues(client, youth):
+    """Every step names itself in the page's title; the form's first submit button (the one
+    Enter presses) is "Enregistrer et continuer", not "Précédent"."""
+    import re
+
+    _history(youth, [True], [True], start=dt.datetime.combine(dt.date.today(), dt.time(9)))
+    draft = _start(client, youth)
+    titles = set()
+    for number in range(1, 7):
+        html = client.get(f"/admin/interviews/{draft.id}/step/{number}").get_data(as_text=True)
+        title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+        assert f"étape {number} sur 6" in title and "AMRANI Inès" in title
+        titles.add(title)
+        first = re.search(r'<button[^>]*name="go" value="(\w+)"', html)
+        if number < 6:
+            assert first.group(1) == "next", number
+    assert len(titles) == 6
+    file_title = re.search(
+        r"<title>(.*?)</title>", client.get(f"/admin/interviews/file/{youth.id}").get_data(True)
+    )
+    assert "Dossier — AMRANI Inès" in file_title.group(1)

@@ -146,6 +146,13 @@ class PasswordForm(FlaskForm):
     )
 
 
+@bp.route("/accessibilite")
+def accessibility():
+    """Déclaration d'accessibilité (RGAA 4.1): status, what was tested and how, what is not
+    accessible yet, how to get help or complain. Public, like the sign-in page."""
+    return render_template("auth/accessibility.html")
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():

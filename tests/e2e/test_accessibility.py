@@ -65,7 +65,7 @@ def test_no_page_has_a_critical_or_serious_violation(live_app, browser):
         context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.set_default_timeout(15000)
-        for url in ("/login", "/page-qui-n-existe-pas"):
+        for url in ("/login", "/page-qui-n-existe-pas", "/accessibilite"):
             page.goto(base + url)
             failures += _violations(page, url)
             scanned += 1
