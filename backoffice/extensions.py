@@ -52,10 +52,9 @@ def analyze(session, *tables: str, vacuum: bool = False) -> None:
 
     ``vacuum`` (after loading a whole demo): on PostgreSQL, ``VACUUM (ANALYZE)`` also marks the
     pages all-visible, so that counts are answered from the indexes alone from the start."""
-    session.commit()
+    session.commit()  # VACUUM runs outside a transaction; ANALYZE sees the committed rows
     connection = session.connection()
     if connection.dialect.name == "postgresql" and vacuum:
-        session.commit()
         with session.get_bind().connect() as autocommit:
             autocommit = autocommit.execution_options(isolation_level="AUTOCOMMIT")
             for table in tables:

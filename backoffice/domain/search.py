@@ -20,6 +20,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
+import sqlalchemy as sa
+
 #: A search made of digits and phone punctuation only is one phone number (digits compared).
 _PHONE_LIKE = re.compile(r"^[\d\s.\-+()/]+$")
 _NOT_KEPT = re.compile(r"[^0-9a-z@.\-]+")
@@ -88,8 +90,6 @@ def fill_rows(table, rows: list[dict]) -> None:
 def refresh(connection, table, ids: list[int]) -> None:
     """Recompute ``search_text`` of the records ``ids`` from what the database holds (after a
     bulk UPDATE that may have changed a source column)."""
-    import sqlalchemy as sa
-
     sources = sources_of(table)
     if not sources or not ids:
         return
@@ -170,8 +170,6 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
 
 def matching(model, search: str, dialect: str):
     """The WHERE clause of a search on ``model`` (None when the search has no term)."""
-    import sqlalchemy as sa
-
     words = terms(search)
     if not words:
         return None
