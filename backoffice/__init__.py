@@ -120,6 +120,11 @@ def _register_template_helpers(app: Flask) -> None:
         return g.csp_nonce
 
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    from .views.form_errors import error_items, has_required, wizard_items
+
+    app.jinja_env.globals["error_items"] = error_items
+    app.jinja_env.globals["has_required"] = has_required
+    app.jinja_env.globals["wizard_items"] = wizard_items
 
     @app.before_request
     def _audit_actor():

@@ -68,9 +68,23 @@ class Workflow:
         """The transitions this actor may fire on this record now."""
         return [t for t in self.transitions if record.status in t.sources and actor.role in t.roles]
 
-    def mermaid(self) -> str:
-        """The state diagram as Mermaid text (rendered on the help page)."""
+    def steps(self) -> list[tuple[str, str, str, list[str]]]:
+        """Every arrow of the diagram as text: (from state, transition, to state, roles), labels
+        in French — the diagram's text alternative (RGAA 1.9)."""
+        return [
+            (self.states[source], t.label, self.states[t.target], sorted(t.roles))
+            for t in self.transitions
+            for source in t.sources
+        ]
+
+    def mermaid(self, title: str = "", description: str = "") -> str:
+        """The state diagram as Mermaid text (rendered on the help page), with its accessible
+        title and description when given."""
         lines = ["stateDiagram-v2"]
+        if title:
+            lines.append(f"    accTitle: {title}")
+        if description:
+            lines.append(f"    accDescr: {description}")
         for code, label in self.states.items():
             lines.append(f'    state "{label}" as {code}')
         for t in self.transitions:

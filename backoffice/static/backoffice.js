@@ -44,3 +44,16 @@
   });
   document.addEventListener("click", function () { window.setTimeout(nameSelect2Widgets, 0); });
 })();
+
+// Forms are checked by the server, which answers in French with a summary of the errors linked to
+// their fields (issue #12): the browser's own bubbles (in the browser's language, one field at a
+// time, gone on the next keystroke) are turned off. Fields keep `required`, which screen readers
+// announce.
+(function () {
+  "use strict";
+  Array.prototype.forEach.call(document.querySelectorAll("form.admin-form"), function (form) {
+    form.noValidate = true;
+  });
+  var summary = document.getElementById("erreurs");
+  if (summary && document.activeElement !== summary) { summary.focus(); }
+})();

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..domain import interviews as rules
@@ -246,7 +247,9 @@ class InterviewView(BaseView):
         for domain in rules.domains(db.session):
             assessment = form.get(f"assessment-{domain.id}", "no_need")
             if assessment not in vocab.ASSESSMENTS:
-                errors[f"assessment-{domain.id}"] = _("Choix invalide.")
+                errors[f"assessment-{domain.id}"] = _(
+                    "%(field)s : choix invalide.", field=domain.name
+                )
                 continue
             allowed = {s.label for s in domain.situations}
             ticked = [label for label in form.getlist(f"situation-{domain.id}") if label in allowed]
@@ -276,14 +279,14 @@ class InterviewView(BaseView):
                 interview.starts_at = starts_at
         except values.InvalidValue as error:
             errors["starts_at"] = str(error)
-        for field, vocabulary in (
-            ("channel", vocab.INTERVIEW_CHANNELS),
-            ("kind", vocab.INTERVIEW_KINDS),
-            ("attendance", vocab.ATTENDANCE),
+        for field, vocabulary, label in (
+            ("channel", vocab.INTERVIEW_CHANNELS, _l("Canal")),
+            ("kind", vocab.INTERVIEW_KINDS, _l("Type")),
+            ("attendance", vocab.ATTENDANCE, _l("Présence")),
         ):
             value = form.get(field)
             if value not in vocabulary:
-                errors[field] = _("Choix invalide.")
+                errors[field] = _("%(field)s : choix invalide.", field=label)
             else:
                 setattr(interview, field, value)
         duration = _int_or_none(form.get("duration_minutes"))
@@ -426,7 +429,7 @@ class InterviewView(BaseView):
             errors["next_appointment"] = str(error)
         level = form.get("autonomy_level")
         if level and level not in vocab.AUTONOMY_LEVELS:
-            errors["autonomy_level"] = _("Choix invalide.")
+            errors["autonomy_level"] = _("Autonomie : choix invalide.")
         else:
             interview.autonomy_level = level or None
         interview.public_summary = (form.get("public_summary") or "").strip() or None

@@ -274,8 +274,31 @@ class ReferralView(WorkflowScreen):
             stats=stats,
             partners=partners,
             waiting=waiting,
-            mermaid=flows.REFERRAL.mermaid(),
-            aid_mermaid=flows.AID_REQUEST.mermaid(),
+            diagrams=[
+                (
+                    workflow,
+                    title,
+                    workflow.mermaid(str(title), str(description)),
+                    description,
+                )
+                for workflow, title, description in (
+                    (
+                        flows.REFERRAL,
+                        _("Le circuit d'une orientation"),
+                        _("De la fiche en brouillon à la réponse du partenaire, état par état."),
+                    ),
+                    (
+                        flows.AID_REQUEST,
+                        _("Le circuit d'une demande d'aide"),
+                        _("De la demande aux justificatifs, à la décision et au paiement."),
+                    ),
+                )
+            ],
+            role_labels={
+                **dict(vocab.ROLES.pairs),
+                "partner": vocab.N_("Partenaire"),
+                "system": vocab.N_("Automatique (10 jours sans réponse)"),
+            },
         )
 
 
