@@ -75,12 +75,12 @@ class DeleteRowAction(template.BaseListRowAction):
 
     def render(self, context, row_id, row):
         page = _page(context)
-        confirm = escape(page["confirm"].replace("'", "\\'"))
+        confirm = escape(page["confirm"])
         return Markup(
             f'<form class="icon" method="POST" action="{page["delete"]}">'
             f'<input name="id" type="hidden" value="{escape(row_id)}">'
             f'<input name="url" type="hidden" value="{page["return_url"]}">{page["csrf"]}'
-            f'<button onclick="return faHelpers.safeConfirm(&#39;{confirm}&#39;);" '
+            f'<button data-confirm="{confirm}" '
             f'title="{escape(self.title)}">'
             '<span class="fa fa-trash glyphicon glyphicon-trash"></span></button></form>'
         )
