@@ -107,6 +107,9 @@ WIDEST = """() => {
 }"""
 
 
+MEANT_TO_BE_MISSING = ("/page-qui-n-existe-pas", "/partenaire/reponse/lien-invalide")
+
+
 def _sign_in(page, base: str, role: str) -> None:
     page.goto(f"{base}/login")
     page.fill("#email", f"{role}@demo.mission-locale.fr")
@@ -121,14 +124,19 @@ def _tour(browser, app, world: dict, width: int, check) -> int:
     Returns the number of pages checked."""
     base = app.config["LIVE_URL"]
     checked = 0
-    broken: list[str] = []  # a page answered with a server error is a failure whatever its looks
+    # A server error, or a page not found that was not meant to be, fails the tour whatever the
+    # page looks like (a counsellor sent to another's referral would only see "Page introuvable").
+    broken: list[str] = []
 
     def watch(page) -> None:
         page.on(
             "response",
             lambda r: (
                 broken.append(f"{r.status} {r.url}")
-                if r.status >= 500 and r.request.resource_type == "document"
+                if r.request.resource_type == "document"
+                and (
+                    r.status >= 500 or (r.status == 404 and not r.url.endswith(MEANT_TO_BE_MISSING))
+                )
                 else None
             ),
         )
@@ -178,11 +186,13 @@ def _tour(browser, app, world: dict, width: int, check) -> int:
                 "/admin/referral/stats/",
                 "/admin/referral/new/",
                 "/admin/aidrequest/new/",
+            ]
+        if role == "admin":  # every referral and aid request is in the admin's scope
+            urls += [
                 *(f"/admin/referral/workflow/?id={n}" for n in world["referrals"]),
                 *(f"/admin/referral/fiche/?id={n}" for n in world["referrals"][:1]),
+                *(f"/admin/aidrequest/workflow/?id={n}" for n in world["aids"]),
             ]
-        if role == "direction":
-            urls += [f"/admin/aidrequest/workflow/?id={n}" for n in world["aids"]]
         for url in urls:
             page.goto(base + url)
             visit(page, f"{role} {url}")
@@ -226,15 +236,22 @@ def _tour(browser, app, world: dict, width: int, check) -> int:
 
 
 def test_no_page_has_a_critical_or_serious_violation(live_app, browser):
+    """axe on every page of the tour; and each address has its own title (RGAA 8.6)."""
     world = _world(live_app)
     failures: list[str] = []
+    titles: dict[str, set[str]] = {}
 
     def axe(page, label):
         failures.extend(_violations(page, label))
+        if " /" in label and "(" not in label:  # an address, not a state of it
+            address = label.split(" ", 1)[1].rstrip("/")
+            titles.setdefault(page.title(), set()).add(address)
 
     scanned = _tour(browser, live_app, world, 1280, axe)
     assert scanned > 70
     assert not failures, "\n".join(failures)
+    shared = {title: sorted(urls) for title, urls in titles.items() if len(urls) > 1}
+    assert not shared, "\n".join(f"{t}: {u}" for t, u in shared.items())
 
 
 def test_no_page_scrolls_sideways_at_320_px(live_app, browser):
