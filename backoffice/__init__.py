@@ -53,6 +53,12 @@ def create_app(config: dict | None = None) -> Flask:
 
     audit.install()
     interview_rules.install()
+    interview_rules.configure(
+        interview_rules.StallingRule(
+            interviews=app.config["STALLING_INTERVIEWS"],
+            days_without_interview=app.config["STALLING_DAYS_WITHOUT_INTERVIEW"],
+        )
+    )
     _register_template_helpers(app)
     _register_error_pages(app)
     _refuse_control_characters(app)
@@ -139,6 +145,9 @@ def _register_template_helpers(app: Flask) -> None:
         value.strftime("%d/%m/%Y") if value else ""
     )
     app.jinja_env.filters["number"] = lambda value: format_decimal(value)  # 12 345 in French
+    from .domain.values import format_quantity
+
+    app.jinja_env.filters["amount"] = format_quantity  # 1 500 €, 10 tickets
     app.jinja_env.filters["localdatetime"] = lambda value: (
         format_datetime(value, "dd/MM/yyyy HH:mm") if value else ""
     )

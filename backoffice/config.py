@@ -51,6 +51,13 @@ class Config:
     #: Who answers accessibility requests (the statement page's contact).
     ACCESSIBILITY_CONTACT = os.environ.get("ACCESSIBILITY_CONTACT", "")
     PAGE_SIZE = 20
+    #: A diagnosis domain not discussed for this many months is pointed out on the file and in
+    #: the wizard's step 2 (the whole situation, covered over time).
+    DIAGNOSIS_REVIEW_MONTHS = int(os.environ.get("DIAGNOSIS_REVIEW_MONTHS", 6))
+    #: *Sans progression*: nothing concrete, or nothing done, over the last N interviews, or
+    #: no interview for this many days (after a change: ``flask progress-refresh``).
+    STALLING_INTERVIEWS = int(os.environ.get("STALLING_INTERVIEWS", 3))
+    STALLING_DAYS_WITHOUT_INTERVIEW = int(os.environ.get("STALLING_DAYS_WITHOUT_INTERVIEW", 45))
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024))
     #: Where uploads wait between preview and confirmation (default: ``instance/imports``);
     #: each is deleted once used, and after an hour at the latest.

@@ -477,6 +477,10 @@ class Interview(Timestamped, db.Model):
     next_appointment: Mapped[dt.datetime | None] = mapped_column(index=True)
     no_outcome_reason: Mapped[str | None] = mapped_column(sa.Text)
     completed_at: Mapped[dt.datetime | None]
+    #: A draft's follow-up of earlier work (action reviews, proposal outcomes, objective
+    #: progress), applied to the file only when the interview is validated
+    #: (``domain.interviews.complete``); a discarded draft leaves the file as it was.
+    pending: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
 
     young_person: Mapped[YoungPerson] = relationship()
     counsellor: Mapped[User | None] = relationship()
@@ -662,6 +666,9 @@ class Referral(Timestamped, db.Model):
     availability: Mapped[str | None] = mapped_column(sa.Text)
     contact_preference: Mapped[str] = mapped_column(sa.String(12), default="direct")
     consent_at: Mapped[dt.datetime | None]
+    #: How the consent was given (``vocab.CONSENT_METHODS``); None when recorded before it was
+    #: asked, or ticked in the edit form.
+    consent_method: Mapped[str | None] = mapped_column(sa.String(10))
     shared_fields: Mapped[list] = mapped_column(sa.JSON, default=list)
     status: Mapped[str] = mapped_column(sa.String(12), default="draft", index=True)
     sent_at: Mapped[dt.datetime | None] = mapped_column(index=True)

@@ -406,6 +406,7 @@ def seed_histories(
             when = dt.datetime.combine(start, dt.time(9 + rng.randint(0, 7), rng.choice((0, 30))))
             objective_id = None
             previous_actions: list[dict] = []
+            open_proposals: list[dict] = []
             level = rng.randint(1, 2)
             for n in range(count):
                 when += dt.timedelta(days=gap + rng.randint(-3, 3))
@@ -432,13 +433,22 @@ def seed_histories(
                     public_summary=None if draft else "Point sur les démarches et la suite.",
                     no_outcome_reason="Le jeune hésite encore." if stalling else None,
                 )["id"]
-                for action in previous_actions:
-                    action.update(
-                        status="abandoned_youth"
-                        if stalling
-                        else rng.choice(("done", "done", "in_progress")),
-                        reviewed_at_id=interview_id,
-                    )
+                if not draft:  # a draft's follow-up waits for its validation
+                    for action in previous_actions:
+                        action.update(
+                            status="abandoned_youth"
+                            if stalling
+                            else rng.choice(("done", "done", "in_progress")),
+                            reviewed_at_id=interview_id,
+                        )
+                    # Each interview asks what became of the open proposals (issue #13).
+                    for proposal in open_proposals:
+                        proposal.update(
+                            outcome=rng.choice(
+                                ("done", "done", "refused_youth", "refused_third", "prescribed")
+                            )
+                        )
+                    open_proposals = [p for p in open_proposals if p["outcome"] == "prescribed"]
                 for domain_id, _name in rng.sample(domains, k=min(3, len(domains))):
                     labels = situations.get(domain_id) or []
                     new(
@@ -463,17 +473,18 @@ def seed_histories(
                     )["id"]
                 if not stalling and not draft:
                     kind, text, aid_code = rng.choice(PROPOSALS)
-                    new(
+                    proposal = new(
                         Proposal,
                         interview_id=interview_id,
                         young_person_id=young_person_id,
                         kind=kind,
-                        outcome=rng.choice(("prescribed", "done")),
+                        outcome="prescribed",
                         description=text,
                         aid_type_id=aids.get(aid_code),
                         partner_id=None,
                         hours_per_week=None,
                     )
+                    open_proposals.append(proposal)
                 previous_actions = []
                 if not draft:
                     for _ in range(rng.randint(1, 2)):

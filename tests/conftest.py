@@ -9,8 +9,9 @@ from flask import g
 
 from backoffice import create_app
 from backoffice.extensions import db, limiter
+from backoffice.models import DiagnosisDomain, DiagnosisSituation
 
-from .factories import PASSWORD, make_user
+from .factories import PASSWORD, make_site, make_user, make_young_person
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite://")
 
@@ -123,3 +124,21 @@ def auth(client):
 def admin(auth):
     """A signed-in admin."""
     return auth.login(role="admin", full_name="Alice Admin")
+
+
+@pytest.fixture
+def counsellor(auth):
+    site = make_site(name="Antenne Test")
+    return auth.login(role="counsellor", site=site, full_name="Camille Test")
+
+
+@pytest.fixture
+def youth(counsellor):
+    """A counsellor's young person, with two diagnosis domains (the wizard's tests)."""
+    domain = DiagnosisDomain(code="logement", name="Logement", position=1)
+    domain.situations.append(DiagnosisSituation(label="Hébergé chez un tiers", position=1))
+    db.session.add_all([domain, DiagnosisDomain(code="sante", name="Santé", position=2)])
+    db.session.commit()
+    return make_young_person(
+        site=counsellor.site, referent=counsellor, first_name="Inès", last_name="Amrani"
+    )

@@ -120,5 +120,5 @@ def test_the_wizard_groups_its_radio_buttons_under_a_legend(client, draft):
     assert group.group(2).count('name="autonomy_level"') == 4
     diagnosis = client.get(f"/admin/interviews/{draft.id}/step/2").get_data(as_text=True)
     assert re.search(
-        r'<fieldset class="card[^"]*diagnosis-domain">\s*<legend[^>]*>Logement<', diagnosis
+        r'<fieldset class="card[^"]*diagnosis-domain">\s*<legend[^>]*>Logement\s', diagnosis
     )

@@ -114,7 +114,7 @@ def test_eight_grants_at_once_keep_the_envelope(served_app):
     outcomes = _grant_all_at_once(served_app, _requests(aid, youths), "60")
     _check(outcomes)
     assert _granted(aid.id) == Decimal("60")  # one grant of 60 fits in 100, two do not
-    refusals = [page for _s, page in outcomes if "enveloppe" in page]
+    refusals = [page for _s, page in outcomes if "Accord impossible : enveloppe" in page]
     assert len(refusals) == MANAGERS - 1
 
 
@@ -125,7 +125,7 @@ def test_eight_grants_at_once_keep_the_ceiling(served_app):
     _check(outcomes)
     assert _granted(aid.id) == Decimal("60")
     assert flows.budget_of(db.session, aid.id, dt.date.today().year)["granted"] == Decimal("60")
-    refusals = [page for _s, page in outcomes if "plafond" in page]
+    refusals = [page for _s, page in outcomes if "Accord impossible : plafond" in page]
     assert len(refusals) == MANAGERS - 1
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 import sqlalchemy as sa
 
 from backoffice.domain import interviews as rules
@@ -14,7 +13,6 @@ from backoffice.models import (
     Action,
     DiagnosisDomain,
     DiagnosisEntry,
-    DiagnosisSituation,
     Interview,
     Objective,
     Proposal,
@@ -23,23 +21,6 @@ from backoffice.models import (
 from .factories import make_aid_type, make_site, make_young_person
 
 NOW = dt.datetime(2026, 11, 20, 10, 0)
-
-
-@pytest.fixture
-def counsellor(auth):
-    site = make_site(name="Antenne Test")
-    return auth.login(role="counsellor", site=site, full_name="Camille Test")
-
-
-@pytest.fixture
-def youth(counsellor):
-    domain = DiagnosisDomain(code="logement", name="Logement", position=1)
-    domain.situations.append(DiagnosisSituation(label="Hébergé chez un tiers", position=1))
-    db.session.add_all([domain, DiagnosisDomain(code="sante", name="Santé", position=2)])
-    db.session.commit()
-    return make_young_person(
-        site=counsellor.site, referent=counsellor, first_name="Inès", last_name="Amrani"
-    )
 
 
 def _interview(youth, when, status="completed", **kw):
@@ -247,20 +228,34 @@ def test_a_follow_up_reviews_the_previous_actions(client, youth):
     assert interview.kind == "follow_up" and interview.step == 1
     page = client.get(f"/admin/interviews/{interview.id}/step/1").get_data(as_text=True)
     assert "Appeler la CPAM" in page
-    body = _step(client, interview, 1, **{f"review-{action.id}": "not_done"}).get_data(as_text=True)
-    assert "Dites pourquoi ce n&#39;est pas fait." in body or "Dites pourquoi" in body
+    body = _step(client, interview, 1, **{f"review-{action.id}": "abandoned"}).get_data(
+        as_text=True
+    )
+    assert "Qui a abandonné l&#39;action" in body  # who gave it up, then why
+    body = _step(
+        client, interview, 1, **{f"review-{action.id}": "abandoned", f"by-{action.id}": "structure"}
+    ).get_data(as_text=True)
+    assert "Dites pourquoi l&#39;action est abandonnée." in body
     _step(
         client,
         interview,
         1,
-        **{f"review-{action.id}": "not_done", f"note-{action.id}": "Pas de rendez-vous disponible"},
+        **{
+            f"review-{action.id}": "abandoned",
+            f"by-{action.id}": "structure",
+            f"note-{action.id}": "Plus de rendez-vous à la CPAM avant janvier",
+        },
     )
     db.session.expire_all()
-    reviewed = db.session.get(Action, action.id)
-    assert reviewed.status == "abandoned_youth" and reviewed.reviewed_at_id == interview.id
+    # Kept on the draft, not yet on the file: the action is still open.
+    assert db.session.get(Action, action.id).status == "planned"
+    assert (
+        rules.pending(db.session.get(Interview, interview.id), "actions")[str(action.id)]["by"]
+        == "structure"
+    )
 
 
-def test_the_diagnosis_is_prefilled_from_the_latest(client, youth):
+def test_the_diagnosis_records_only_what_was_discussed(client, youth):
     previous = _interview(youth, NOW - dt.timedelta(days=14))
     d = _domains()
     db.session.add(
@@ -276,8 +271,28 @@ def test_the_diagnosis_is_prefilled_from_the_latest(client, youth):
     db.session.commit()
     interview = _start(client, youth)
     page = client.get(f"/admin/interviews/{interview.id}/step/2").get_data(as_text=True)
-    assert "Pré-rempli avec le dernier diagnostic" in page
-    assert "toujours chez mon cousin" in page and 'value="in_progress" selected' in page
+    # The last word is shown beside the domain, never selected for today.
+    assert "toujours chez mon cousin" in page and "Dernier point" in page
+    assert 'value="in_progress" selected' not in page
+    assert page.count("Non abordé aujourd'hui") == 2
+    header = dict(
+        starts_at="2026-11-20T10:00", channel="appointment", kind="follow_up", attendance="present"
+    )
+    # A situation ticked without saying where the domain stands is refused, not guessed.
+    body = _step(
+        client, interview, 2, **header, **{f"situation-{d['logement']}": "Hébergé chez un tiers"}
+    ).get_data(as_text=True)
+    assert "Logement : où en est ce domaine ?" in body
+    _step(client, interview, 2, **header, **{f"assessment-{d['sante']}": "identified"})
+    recorded = db.session.scalars(
+        sa.select(DiagnosisEntry).where(DiagnosisEntry.interview_id == interview.id)
+    ).all()
+    assert [(e.domain_id, e.assessment) for e in recorded] == [(d["sante"], "identified")]
+    # Set back to "non abordé": today's entry goes away.
+    _step(client, interview, 2, **header)
+    assert not db.session.scalars(
+        sa.select(DiagnosisEntry).where(DiagnosisEntry.interview_id == interview.id)
+    ).all()
 
 
 def test_printable_summary_has_no_private_notes(client, youth):

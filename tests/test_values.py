@@ -254,3 +254,15 @@ def test_parsers_never_raise_anything_but_invalid_value(text):
             parse(text)
         except v.InvalidValue:
             pass
+
+
+def test_an_aid_amount_is_written_in_french_with_its_unit():
+    from backoffice.domain.values import format_quantity
+
+    assert format_quantity(Decimal("1500")) == "1\u00a0500\u00a0€"
+    assert format_quantity(Decimal("60.50"), "euro") == "60,50\u00a0€"
+    assert format_quantity(Decimal("10"), "ticket") == "10\u00a0tickets"
+    assert format_quantity(Decimal("1"), "session") == "1\u00a0séance"
+    assert format_quantity(Decimal("1.5"), "hour") == "1,50\u00a0heure"
+    assert format_quantity(Decimal("400000.00"), "euro") == "400\u00a0000\u00a0€"
+    assert format_quantity(None, "euro") == ""

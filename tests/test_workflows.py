@@ -323,7 +323,7 @@ def test_exactly_the_remaining_envelope_passes_one_cent_more_fails(app, amount, 
         fire(db.session, flows.AID_REQUEST, second, "grant", MANAGER, {"amount_granted": amount})
         assert flows.budget_of(db.session, aid.id, second.budget_year)["remaining"] == 0
     else:
-        with pytest.raises(TransitionRefused, match="reste 200.00, demandé 200.01"):
+        with pytest.raises(TransitionRefused, match="reste 200\u00a0€, demandé 200,01\u00a0€"):
             fire(
                 db.session, flows.AID_REQUEST, second, "grant", MANAGER, {"amount_granted": amount}
             )
@@ -345,7 +345,10 @@ def test_the_ceiling_per_young_person_per_year(app, amount, passes):
     if passes:
         fire(db.session, flows.AID_REQUEST, second, "grant", MANAGER, {"amount_granted": amount})
     else:
-        with pytest.raises(TransitionRefused, match="plafond par jeune et par an 250"):
+        with pytest.raises(
+            TransitionRefused,
+            match="plafond par jeune et par an 250\u00a0€ : déjà accordé 100\u00a0€",
+        ):
             fire(
                 db.session, flows.AID_REQUEST, second, "grant", MANAGER, {"amount_granted": amount}
             )
@@ -534,3 +537,95 @@ def test_tick_expires_and_purges_idempotently(app, runner):
     assert runner.invoke(args=["tick"]).output.startswith("0 orientation(s)")
     db.session.expire_all()
     assert db.session.get(Referral, old.id).status == "expired"
+
+
+def test_consent_is_recorded_on_the_referral_page_then_it_can_be_sent(client, auth):
+    """The page that refuses to send for lack of consent is the page that records it: how it was
+    given, when, and what may be shared (issue #13)."""
+    site = make_site(name="Antenne Test")
+    counsellor = auth.login(role="counsellor", site=site)
+    youth = make_young_person(site=site, referent=counsellor)
+    referral = _referral(consent_at=None, young_person_id=youth.id, counsellor_id=counsellor.id)
+    page = client.get(f"/admin/referral/workflow/?id={referral.id}").get_data(as_text=True)
+    assert 'id="consent"' in page and "non recueilli" in page
+    url = f"/admin/referral/consent/?id={referral.id}"
+    for data, message in [
+        ({"consent_day": "2026-11-20"}, "Comment le jeune a-t-il donné son accord"),
+        ({"consent_method": "oral", "consent_day": ""}, "À quelle date"),
+        ({"consent_method": "oral", "consent_day": "31/02/2026"}, "pas une date"),
+        (
+            {
+                "consent_method": "oral",
+                "consent_day": (dt.date.today() + dt.timedelta(days=1)).isoformat(),
+            },
+            "daté de demain",
+        ),
+        ({"consent_method": "télépathie", "consent_day": "2026-11-20"}, "Choisissez"),
+    ]:
+        body = client.post(url, data=data, follow_redirects=True).get_data(as_text=True)
+        assert message in body.replace("&#39;", "'"), data
+        db.session.expire_all()
+        assert db.session.get(Referral, referral.id).consent_at is None
+    client.post(
+        url,
+        data={
+            "consent_method": "signed",
+            "consent_day": "20/11/2026",
+            "shared_fields": ["contact", "birth_date", "pas-un-champ"],
+        },
+    )
+    db.session.expire_all()
+    recorded = db.session.get(Referral, referral.id)
+    assert recorded.consent_at == dt.datetime(2026, 11, 20)
+    assert recorded.consent_method == "signed"
+    assert recorded.shared_fields == ["contact", "birth_date"]
+    page = client.get(f"/admin/referral/workflow/?id={referral.id}").get_data(as_text=True)
+    assert "donné le 20/11/2026 — document signé" in page
+    # Now "Envoyer au partenaire" goes through, and the consent can no longer be changed.
+    client.post(
+        f"/admin/referral/workflow/?id={referral.id}",
+        data={"transition": "send", "version": str(recorded.version)},
+    )
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).status == "sent"
+    body = client.post(
+        url, data={"consent_method": "oral", "consent_day": "2026-11-21"}, follow_redirects=True
+    ).get_data(as_text=True)
+    assert "avant l&#39;envoi" in body or "avant l'envoi" in body
+    assert db.session.get(Referral, referral.id).consent_method == "signed"
+
+
+def test_aid_amounts_show_in_french_with_their_unit_on_every_screen(client, auth):
+    auth.login(role="admin")
+    tickets = make_aid_type(
+        code="TICKETS", name="Tickets de bus", unit="ticket", yearly_budget=Decimal("400000")
+    )
+    request = _aid_request(tickets, amount="10", status="draft")
+    listing = client.get("/admin/aidrequest/").get_data(as_text=True)
+    assert "10\u00a0tickets" in listing and "10.00" not in listing
+    page = client.get(f"/admin/aidrequest/workflow/?id={request.id}").get_data(as_text=True)
+    assert "10\u00a0tickets" in page and "400\u00a0000\u00a0tickets" in page
+    catalogue = client.get("/admin/aidtype/").get_data(as_text=True)
+    assert "400\u00a0000\u00a0tickets" in catalogue and "400000.00" not in catalogue
+    file = client.get(f"/admin/interviews/file/{request.young_person_id}").get_data(as_text=True)
+    assert "10\u00a0tickets" in file
+
+
+def test_the_aid_page_and_the_wizard_show_what_the_young_person_already_received(client, auth):
+    site = make_site(name="Antenne Test")
+    counsellor = auth.login(role="counsellor", site=site)
+    youth = make_young_person(site=site, referent=counsellor)
+    aid = make_aid_type(
+        name="Tickets de bus", unit="ticket", ceiling_per_youth=Decimal("20"), yearly_budget=None
+    )
+    _aid_request(aid, amount="8", youth=youth, status="paid").amount_granted = Decimal("8")
+    db.session.commit()
+    second = _aid_request(aid, amount="10", youth=youth, status="under_review")
+    page = client.get(f"/admin/aidrequest/workflow/?id={second.id}").get_data(as_text=True)
+    assert "8\u00a0tickets sur un plafond de 20\u00a0tickets" in page
+    client.post(f"/admin/interviews/new/{youth.id}")
+    from backoffice.models import Interview
+
+    draft = db.session.scalar(sa.select(Interview).where(Interview.status == "draft"))
+    step = client.get(f"/admin/interviews/{draft.id}/step/4").get_data(as_text=True)
+    assert "plafond 20\u00a0tickets / jeune / an (déjà accordé : 8\u00a0tickets)" in step

@@ -14,7 +14,16 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..models import Action, DiagnosisDomain, DiagnosisEntry, Interview, Objective, Proposal
+from ..models import (
+    Action,
+    AidRequest,
+    DiagnosisDomain,
+    DiagnosisEntry,
+    Interview,
+    Objective,
+    Proposal,
+    Referral,
+)
 from .vocabularies import N_
 
 STEPS = (
@@ -33,10 +42,27 @@ OPEN_ACTION_STATUSES = ("in_progress", "planned", "waiting")
 
 @dataclass(frozen=True)
 class StallingRule:
-    """When to flag a young person *sans progression* (configurable per mission locale)."""
+    """When to flag a young person *sans progression* (configurable per mission locale:
+    ``STALLING_INTERVIEWS``, ``STALLING_DAYS_WITHOUT_INTERVIEW``; then ``flask
+    progress-refresh``)."""
 
     interviews: int = 3  # the last N completed interviews…
     days_without_interview: int = 45  # …or no interview for this long
+    #: Not flagged: a young person *en veille* has paused the accompaniment, one who left it
+    #: is no longer followed (flagging them was most of the alerts, and alert fatigue).
+    ignored_statuses: tuple[str, ...] = ("on_hold", "exited")
+
+
+_RULE = [StallingRule()]
+
+
+def configure(rule: StallingRule) -> None:
+    """Set the mission locale's rule (``create_app`` does, from the configuration)."""
+    _RULE[0] = rule
+
+
+def current_rule() -> StallingRule:
+    return _RULE[0]
 
 
 def previous_interview(session: Session, interview: Interview) -> Interview | None:
@@ -74,6 +100,165 @@ def actions_to_review(session: Session, interview: Interview) -> list[Action]:
     ).all()
 
 
+# --- the follow-up of earlier work, kept on the draft until validation -----------------------
+
+#: How an action set earlier is reviewed (step 1), and what each choice does to it.
+ACTION_REVIEWS = (
+    ("done", N_("Fait")),
+    ("postponed", N_("Pas fait — reporté")),
+    ("abandoned", N_("Pas fait — abandonné")),
+    ("ongoing", N_("Toujours en cours")),
+)
+#: Who gave an action up, and the status it takes.
+ABANDONED_BY = (
+    ("young_person", N_("Le jeune"), "abandoned_youth"),
+    ("structure", N_("La mission locale ou un partenaire"), "cancelled_structure"),
+)
+#: What became of an open proposal; "ongoing" leaves it open, to be asked again next time.
+PROPOSAL_REVIEWS = (
+    ("done", N_("Réalisé")),
+    ("refused_youth", N_("Refus du jeune")),
+    ("refused_third", N_("Refus du tiers")),
+    ("ongoing", N_("Toujours en cours")),
+)
+
+
+class ReviewRefused(ValueError):
+    """A review that cannot be recorded as given; the message is French, for the screen."""
+
+
+def pending(interview: Interview, kind: str) -> dict:
+    """What this draft decided so far about earlier ``actions``, ``proposals`` or
+    ``objectives``: {str(id): decision}."""
+    return dict((interview.pending or {}).get(kind, {}))
+
+
+def _keep(interview: Interview, kind: str, key: int, decision) -> None:
+    everything = dict(interview.pending or {})
+    chosen = dict(everything.get(kind, {}))
+    if decision is None:
+        chosen.pop(str(key), None)
+    else:
+        chosen[str(key)] = decision
+    everything[kind] = chosen
+    interview.pending = everything  # a new dict: the JSON column sees the change
+
+
+def review_action(
+    interview: Interview,
+    action: Action,
+    choice: str | None,
+    note: str = "",
+    due: dt.date | None = None,
+    by: str | None = None,
+) -> None:
+    """Record how ``action`` went, for this interview; applied at validation. Raises
+    :class:`ReviewRefused` when the review is incomplete (a postponed action needs its new
+    date, an abandoned one who gave it up and why)."""
+    if not choice:
+        _keep(interview, "actions", action.id, None)
+        return
+    if choice not in dict(ACTION_REVIEWS):
+        raise ReviewRefused(N_("Choix invalide."))
+    note = (note or "").strip()
+    decision = {"choice": choice, "note": note}
+    if choice == "postponed":
+        if due is None:
+            raise ReviewRefused(N_("Reporté à quand ? Indiquez la nouvelle échéance."))
+        if due < interview.starts_at.date():
+            raise ReviewRefused(N_("La nouvelle échéance ne peut pas être déjà passée."))
+        decision["due"] = due.isoformat()
+    elif choice == "abandoned":
+        if by not in {code for code, _label, _status in ABANDONED_BY}:
+            raise ReviewRefused(N_("Qui a abandonné l'action : le jeune, ou la structure ?"))
+        if not note:
+            raise ReviewRefused(N_("Dites pourquoi l'action est abandonnée."))
+        decision["by"] = by
+    _keep(interview, "actions", action.id, decision)
+
+
+def review_proposal(interview: Interview, proposal: Proposal, outcome: str | None) -> None:
+    """Record what became of an open proposal; applied at validation."""
+    if outcome and outcome not in dict(PROPOSAL_REVIEWS):
+        raise ReviewRefused(N_("Choix invalide."))
+    _keep(interview, "proposals", proposal.id, outcome or None)
+
+
+def mark_objective(interview: Interview, objective: Objective, status: str) -> None:
+    """Record an objective's progress as said in this interview; applied at validation."""
+    _keep(interview, "objectives", objective.id, None if status == objective.status else status)
+
+
+def open_proposals(session: Session, interview: Interview) -> list[Proposal]:
+    """The proposals of earlier, validated interviews still without an outcome: each interview
+    asks what became of them."""
+    return session.scalars(
+        sa.select(Proposal)
+        .join(Interview, Proposal.interview_id == Interview.id)
+        .options(sa.orm.contains_eager(Proposal.interview), sa.orm.joinedload(Proposal.partner))
+        .where(
+            Proposal.young_person_id == interview.young_person_id,
+            Proposal.outcome == "prescribed",
+            Interview.status == "completed",
+            Interview.id != interview.id,
+        )
+        .order_by(Interview.starts_at, Proposal.id)
+    ).all()
+
+
+def apply_pending(session: Session, interview: Interview) -> None:
+    """Write the draft's follow-up to the file (at validation)."""
+    statuses = {code: status for code, _label, status in ABANDONED_BY}
+    for key, decision in pending(interview, "actions").items():
+        action = session.get(Action, int(key))
+        if action is None:
+            continue
+        choice = decision["choice"]
+        if choice == "done":
+            action.status = "done"
+        elif choice == "abandoned":
+            action.status = statuses[decision["by"]]
+        elif choice == "postponed":
+            action.due_date = dt.date.fromisoformat(decision["due"])
+            if action.status == "planned":
+                action.status = "in_progress"
+        else:
+            action.status = "in_progress"
+        action.outcome_note = decision.get("note") or action.outcome_note
+        action.reviewed_at_id = interview.id
+    for key, outcome in pending(interview, "proposals").items():
+        proposal = session.get(Proposal, int(key))
+        if proposal is not None and outcome != "ongoing":
+            proposal.outcome = outcome
+    for key, status in pending(interview, "objectives").items():
+        objective = session.get(Objective, int(key))
+        if objective is not None:
+            objective.status = status
+
+
+def discard(session: Session, interview: Interview) -> None:
+    """Delete a draft and what it created: its diagnosis, proposals and actions (cascades), the
+    objectives agreed in it, and the referrals and aid requests its proposals opened as drafts.
+    Its follow-up of earlier work was never applied (``pending``)."""
+    proposal_ids = [p.id for p in interview.proposals]
+    created = [
+        *session.scalars(
+            sa.select(Referral).where(
+                Referral.proposal_id.in_(proposal_ids), Referral.status == "draft"
+            )
+        ),
+        *session.scalars(
+            sa.select(AidRequest).where(
+                AidRequest.interview_id == interview.id, AidRequest.status == "draft"
+            )
+        ),
+        *session.scalars(sa.select(Objective).where(Objective.agreed_at_id == interview.id)),
+    ]
+    for record in created:  # one by one through the ORM: each deletion is in the journal
+        session.delete(record)
+    session.delete(interview)
+
+
 def open_objectives(session: Session, young_person_id: int) -> list[Objective]:
     return session.scalars(
         sa.select(Objective)
@@ -83,10 +268,11 @@ def open_objectives(session: Session, young_person_id: int) -> list[Objective]:
 
 
 def latest_diagnosis(session: Session, young_person_id: int, before: Interview) -> dict:
-    """Domain id -> the latest entry of a completed interview (to pre-fill the diagnosis)."""
+    """Domain id -> the latest entry of a completed interview (shown beside today's)."""
     rows = session.execute(
         sa.select(DiagnosisEntry)
         .join(Interview, DiagnosisEntry.interview_id == Interview.id)
+        .options(sa.orm.contains_eager(DiagnosisEntry.interview))
         .where(
             DiagnosisEntry.young_person_id == young_person_id,
             Interview.status == "completed",
@@ -98,6 +284,45 @@ def latest_diagnosis(session: Session, young_person_id: int, before: Interview) 
     for entry in rows:
         latest[entry.domain_id] = entry
     return latest
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` calendar months earlier (the 31st falls back to the month's end)."""
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    following = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return dt.date(year, month, min(day.day, (following - dt.timedelta(days=1)).day))
+
+
+def domain_reviews(session: Session, young_person_id: int) -> dict[int, dt.date]:
+    """Domain id -> the day it was last discussed, in a validated interview."""
+    return {
+        domain_id: last.date() if isinstance(last, dt.datetime) else last
+        for domain_id, last in session.execute(
+            sa.select(DiagnosisEntry.domain_id, sa.func.max(Interview.starts_at))
+            .join(Interview, DiagnosisEntry.interview_id == Interview.id)
+            .where(
+                DiagnosisEntry.young_person_id == young_person_id,
+                Interview.status == "completed",
+            )
+            .group_by(DiagnosisEntry.domain_id)
+        )
+    }
+
+
+def stale_domains(
+    session: Session, young_person_id: int, today: dt.date, months: int
+) -> dict[int, dt.date | None]:
+    """The domains not discussed for ``months`` months (or never: None), with the last day they
+    were: the whole situation is covered over time, and the screens say where it is not."""
+    since = months_before(today, months)
+    reviews = domain_reviews(session, young_person_id)
+    return {
+        domain.id: reviews.get(domain.id)
+        for domain in session.scalars(sa.select(DiagnosisDomain).order_by(DiagnosisDomain.position))
+        if reviews.get(domain.id) is None or reviews[domain.id] < since
+    }
 
 
 def domains(session: Session) -> list[DiagnosisDomain]:
@@ -129,11 +354,17 @@ def completion_problems(session: Session, interview: Interview) -> list[str]:
             )
         if not interview.autonomy_level:
             problems.append(N_("Situez l'autonomie du jeune sur l'échelle."))
+        reviewed = pending(interview, "actions")
         unreviewed = [
-            a for a in actions_to_review(session, interview) if a.reviewed_at_id != interview.id
+            a
+            for a in actions_to_review(session, interview)
+            if a.reviewed_at_id != interview.id and str(a.id) not in reviewed
         ]
         if unreviewed:
             problems.append(N_("Des actions de l'entretien précédent n'ont pas été revues."))
+        followed = pending(interview, "proposals")
+        if any(str(p.id) not in followed for p in open_proposals(session, interview)):
+            problems.append(N_("Des propositions précédentes attendent leur suite (étape 1)."))
     return problems
 
 
@@ -141,6 +372,7 @@ def complete(session: Session, interview: Interview, now: dt.datetime) -> list[s
     """Validate the interview if nothing is missing; return the problems otherwise."""
     problems = completion_problems(session, interview)
     if not problems:
+        apply_pending(session, interview)
         interview.status = "completed"
         interview.completed_at = now
         interview.step = len(STEPS)
@@ -150,8 +382,14 @@ def complete(session: Session, interview: Interview, now: dt.datetime) -> list[s
 @dataclass
 class StallingVerdict:
     flagged: bool
-    reasons: list[str]
+    reasons: list[str]  #: messages to translate with ``params``
     suggest_psychologist: bool
+    rule: StallingRule = StallingRule()
+
+    @property
+    def params(self) -> dict:
+        """The thresholds the reasons quote: the rule in force, not figures in a template."""
+        return {"n": self.rule.interviews, "days": self.rule.days_without_interview}
 
 
 #: What the interviews themselves say (kept on the young person, see ``refresh_progress``)…
@@ -171,7 +409,7 @@ SUGGEST_PSYCHOLOGIST = {NO_OUTCOME, NOTHING_DONE}
 
 
 def progress_of(
-    session: Session, young_people, rule: StallingRule = StallingRule()
+    session: Session, young_people, rule: StallingRule | None = None
 ) -> dict[int, tuple[str | None, dt.datetime | None]]:
     """For each young person of ``young_people`` (ids, or a SELECT of ids) that has completed
     interviews: (the interview-based reasons as comma-separated codes or None, the date of the
@@ -179,6 +417,7 @@ def progress_of(
 
     *Sans progression*: the last N completed interviews produced no proposal, or the actions set
     at them and since reviewed were all not done."""
+    rule = rule or current_rule()
     if isinstance(young_people, list | tuple | set):
         young_people = list(young_people)
     ranked = (
@@ -236,12 +475,13 @@ def progress_of(
 
 
 def refresh_progress(
-    session: Session, young_people, rule: StallingRule = StallingRule(), chunk: int = 5000
+    session: Session, young_people, rule: StallingRule | None = None, chunk: int = 5000
 ) -> int:
     """Write ``progress_of`` on the young people (``young_person.stalling`` and
     ``last_interview_at``), ``chunk`` at a time; returns how many were written. Run after every
     flush that touched an interview, a proposal or an action (``install``), after bulk loads,
     and by ``flask progress-refresh`` (after a change of rule)."""
+    rule = rule or current_rule()
     from ..models import YoungPerson
 
     if not isinstance(young_people, list | tuple | set):
@@ -274,9 +514,13 @@ def verdict_of(
     stalling_codes: str | None,
     last_interview_at: dt.datetime | None,
     today: dt.date,
-    rule: StallingRule = StallingRule(),
+    rule: StallingRule | None = None,
+    status: str | None = None,
 ) -> StallingVerdict:
     """The verdict shown to the counsellor, from what is kept on the young person."""
+    rule = rule or current_rule()
+    if status in rule.ignored_statuses:
+        return StallingVerdict(False, [], False, rule)
     codes = [c for c in (stalling_codes or "").split(",") if c]
     if (
         last_interview_at is not None
@@ -284,24 +528,29 @@ def verdict_of(
     ):
         codes.append(NO_INTERVIEW)
     return StallingVerdict(
-        bool(codes), [REASONS[c] for c in codes], bool(SUGGEST_PSYCHOLOGIST & set(codes))
+        bool(codes), [REASONS[c] for c in codes], bool(SUGGEST_PSYCHOLOGIST & set(codes)), rule
     )
 
 
 def stalling(
-    session: Session, young_person_id: int, today: dt.date, rule: StallingRule = StallingRule()
+    session: Session, young_person_id: int, today: dt.date, rule: StallingRule | None = None
 ) -> StallingVerdict:
     """One young person's verdict, computed from the interviews (what the kept state must say)."""
+    rule = rule or current_rule()
     codes, last = progress_of(session, [young_person_id], rule).get(young_person_id, (None, None))
     return verdict_of(codes, last, today, rule)
 
 
-def stalled_clause(today: dt.date, rule: StallingRule = StallingRule()):
+def stalled_clause(today: dt.date, rule: StallingRule | None = None):
     """SQL: the young people flagged *sans progression* today (from the kept state)."""
+    rule = rule or current_rule()
     from ..models import YoungPerson
 
     cutoff = dt.datetime.combine(today - dt.timedelta(days=rule.days_without_interview), dt.time())
-    return sa.or_(YoungPerson.stalling.is_not(None), YoungPerson.last_interview_at < cutoff)
+    return sa.and_(
+        YoungPerson.status.not_in(rule.ignored_statuses),
+        sa.or_(YoungPerson.stalling.is_not(None), YoungPerson.last_interview_at < cutoff),
+    )
 
 
 _TOUCHED = "progress_touched"

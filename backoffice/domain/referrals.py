@@ -23,7 +23,13 @@ from sqlalchemy.orm import Session
 
 from ..models import AidRequest, AidType, Referral, utcnow
 from . import vocabularies as vocab
-from .values import InvalidValue, format_decimal, parse_datetime, parse_decimal
+from .values import (
+    InvalidValue,
+    format_decimal,
+    format_quantity,
+    parse_datetime,
+    parse_decimal,
+)
 from .workflow import Actor, Transition, TransitionRefused, Workflow, fire
 
 REMIND_AFTER_DAYS = 10
@@ -44,6 +50,24 @@ def _can_send(session, referral, values, actor):
             "Le consentement du jeune au partage de ses données doit être recueilli avant l'envoi."
         )
     return None
+
+
+def record_consent(
+    referral: Referral, method: str, day: dt.date | None, shared: list[str], today: dt.date
+) -> None:
+    """The young person's consent to this referral: how, when, and what may be shared with the
+    partner. Only before sending (what was sent was sent). Raises :class:`TransitionRefused`."""
+    if referral.status != "draft":
+        raise TransitionRefused("Le consentement se recueille avant l'envoi.")
+    if method not in vocab.CONSENT_METHODS:
+        raise TransitionRefused("Comment le jeune a-t-il donné son accord ? Choisissez.")
+    if day is None:
+        raise TransitionRefused("À quelle date le jeune a-t-il donné son accord ?")
+    if day > today:
+        raise TransitionRefused("L'accord ne peut pas être daté de demain.")
+    referral.consent_at = dt.datetime.combine(day, dt.time())
+    referral.consent_method = method
+    referral.shared_fields = [code for code in shared if code in vocab.SHAREABLE]
 
 
 def _on_send(session, referral, values, actor):
@@ -383,6 +407,27 @@ def _budget(envelope, granted, paid) -> dict:
     }
 
 
+def granted_to(
+    session: Session, young_person_id: int, year: int, exclude: int | None = None
+) -> dict[int, Decimal]:
+    """Aid type id -> what this young person was granted (or paid) this budget year: the
+    consumption that the ceiling per young person is checked against, and that the wizard and
+    the aid page show."""
+    return {
+        aid_type_id: Decimal(total)
+        for aid_type_id, total in session.execute(
+            sa.select(AidRequest.aid_type_id, sa.func.sum(AidRequest.amount_granted))
+            .where(
+                AidRequest.young_person_id == young_person_id,
+                AidRequest.budget_year == year,
+                AidRequest.status.in_(("granted", "paid")),
+                AidRequest.id != (exclude or 0),
+            )
+            .group_by(AidRequest.aid_type_id)
+        )
+    }
+
+
 def _check_grant(session, request: AidRequest, values, actor):
     amount = _amount(values.get("amount_granted"))
     values["amount_granted"] = amount
@@ -391,27 +436,24 @@ def _check_grant(session, request: AidRequest, values, actor):
         sa.select(AidType).where(AidType.id == request.aid_type_id).with_for_update()
     )
     problems = []
+    unit = aid.unit
     if aid.ceiling_per_youth is not None:
-        already = session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(AidRequest.amount_granted), 0)).where(
-                AidRequest.aid_type_id == aid.id,
-                AidRequest.budget_year == request.budget_year,
-                AidRequest.young_person_id == request.young_person_id,
-                AidRequest.status.in_(("granted", "paid")),
-                AidRequest.id != request.id,
-            )
-        )
-        if Decimal(already) + amount > aid.ceiling_per_youth:
+        already = granted_to(
+            session, request.young_person_id, request.budget_year, exclude=request.id
+        ).get(aid.id, Decimal(0))
+        if already + amount > aid.ceiling_per_youth:
             problems.append(
-                f"plafond par jeune et par an {aid.ceiling_per_youth} : déjà accordé "
-                f"{Decimal(already):.2f}, demandé {amount:.2f}"
+                f"plafond par jeune et par an {format_quantity(aid.ceiling_per_youth, unit)} : "
+                f"déjà accordé {format_quantity(already, unit)}, demandé "
+                f"{format_quantity(amount, unit)}"
             )
     if aid.yearly_budget is not None:
         budget = budget_of(session, aid.id, request.budget_year)
         if amount > budget["remaining"]:
             problems.append(
-                f"enveloppe {request.budget_year} de {aid.yearly_budget} : reste "
-                f"{budget['remaining']:.2f}, demandé {amount:.2f}"
+                f"enveloppe {request.budget_year} de {format_quantity(aid.yearly_budget, unit)} : "
+                f"reste {format_quantity(budget['remaining'], unit)}, demandé "
+                f"{format_quantity(amount, unit)}"
             )
     if not problems:
         return None

@@ -239,6 +239,25 @@ def format_amount(value: Decimal, unit: str = "€") -> str:
     return f"{format_decimal(value, places=places, grouped=True)}\u00a0{unit}".rstrip()
 
 
+#: How each unit of the aid catalogue (``vocab.AID_UNITS``) is written after a quantity.
+UNIT_WORDS = {
+    "euro": ("€", "€"),
+    "ticket": ("ticket", "tickets"),
+    "session": ("séance", "séances"),
+    "hour": ("heure", "heures"),
+}
+
+
+def format_quantity(value: Decimal | int | None, unit: str | None = "euro") -> str:
+    """An aid's amount with its unit, for a screen: ``1 500 €``, ``60,50 €``, ``10 tickets``,
+    ``1 séance``, ``1,5 heure`` (French: plural from 2). Empty for None. One function for the
+    catalogue, the wizard, the aid requests and the file."""
+    if value is None:
+        return ""
+    singular, plural = UNIT_WORDS.get(unit or "euro", UNIT_WORDS["euro"])
+    return format_amount(Decimal(value), plural if abs(Decimal(value)) >= 2 else singular)
+
+
 def parse_int(text: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
     """A whole number (``1 500`` accepted), within ``minimum``..``maximum`` when given."""
     original = text

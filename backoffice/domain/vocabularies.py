@@ -384,6 +384,16 @@ CONTACT_PREFERENCES = Vocabulary(
 )
 
 #: What the counsellor may share with the partner, with the young person's consent.
+#: How the young person gave their consent to a referral's sharing of data.
+CONSENT_METHODS = Vocabulary(
+    "consent_method",
+    [
+        ("oral", N_("Oralement, en entretien")),
+        ("written", N_("Par écrit (courriel, message)")),
+        ("signed", N_("Document signé")),
+    ],
+)
+
 SHAREABLE = Vocabulary(
     "shareable",
     [

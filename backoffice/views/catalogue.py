@@ -8,11 +8,11 @@ model. Adding one more catalogue model takes a model, a class of a few lines her
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms.validators import DataRequired, NumberRange, Regexp
 
+from ..domain.values import format_quantity
 from ..models import DiagnosisSituation, Partner, Theme, partner_theme
 from . import validators as v
 from .base import ALL_ROLES, BackofficeModelView, RelatedEqualFilter
@@ -103,6 +103,11 @@ class PartnerView(BackofficeModelView):
     }
 
 
+def _amount_cell(view, context, model, name):
+    """An amount in the aid's own unit: 1 500 €, 10 tickets, 3 séances."""
+    return format_quantity(getattr(model, name), model.unit)
+
+
 def _budget_cell(view, context, model, name):
     import datetime as dt
 
@@ -120,7 +125,7 @@ def _budget_cell(view, context, model, name):
     )
 
     def money(value):
-        return format_decimal(value, format="#,##0.00")
+        return format_quantity(value, model.unit)
 
     return Markup(
         '<span class="small text-nowrap">{} : {} · {} : {} · <b>{} : {}</b></span>'
@@ -164,7 +169,12 @@ class AidTypeView(BackofficeModelView):
         "active",
     ]
     column_default_sort = "code"
-    column_formatters = {"budget": _budget_cell}
+    column_formatters = {
+        "budget": _budget_cell,
+        "default_amount": _amount_cell,
+        "yearly_budget": _amount_cell,
+        "ceiling_per_youth": _amount_cell,
+    }
     column_searchable_list = ["code", "name", "description"]
     form_columns = [
         "code",

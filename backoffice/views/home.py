@@ -124,7 +124,8 @@ def _counsellor_agenda() -> dict:
         "overdue": overdue,
         "overdue_more": overdue_more,
         "flagged": [
-            (y, interview_rules.verdict_of(y.stalling, y.last_interview_at, today)) for y in flagged
+            (y, interview_rules.verdict_of(y.stalling, y.last_interview_at, today, status=y.status))
+            for y in flagged
         ],
         "flagged_more": flagged_more,
     }

@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..domain import interviews as rules
+from ..domain import referrals as referral_rules
 from ..domain import scope, values
 from ..domain import vocabularies as vocab
 from ..extensions import db
@@ -188,21 +189,35 @@ class InterviewView(BaseView):
     def _context(self, interview: Interview, number: int) -> dict:
         key = rules.STEPS[number - 1][1]
         context = {"vocab": vocab, "youth": interview.young_person}
+        if key in ("since", "objectives"):
+            context["objectives"] = rules.open_objectives(db.session, interview.young_person_id)
+            context["objective_status"] = rules.pending(interview, "objectives")
         if key == "since":
             context["actions"] = rules.actions_to_review(db.session, interview)
-            context["objectives"] = rules.open_objectives(db.session, interview.young_person_id)
+            context["reviews"] = rules.pending(interview, "actions")
+            context["review_choices"] = rules.ACTION_REVIEWS
+            context["abandoned_by"] = rules.ABANDONED_BY
+            context["proposals"] = rules.open_proposals(db.session, interview)
+            context["outcomes"] = rules.pending(interview, "proposals")
+            context["outcome_choices"] = rules.PROPOSAL_REVIEWS
             context["previous"] = rules.previous_interview(db.session, interview)
         elif key == "diagnosis":
             context["domains"] = rules.domains(db.session)
-            current = {e.domain_id: e for e in interview.diagnosis}
-            latest = rules.latest_diagnosis(db.session, interview.young_person_id, interview)
-            context["entries"] = {
-                d.id: current.get(d.id) or latest.get(d.id) for d in context["domains"]
-            }
-            context["prefilled"] = not current and bool(latest)
+            # What was said today only; the last word on each domain is shown beside it, never
+            # copied into today's interview (nothing recorded that was not said).
+            context["entries"] = {e.domain_id: e for e in interview.diagnosis}
+            context["latest"] = rules.latest_diagnosis(
+                db.session, interview.young_person_id, interview
+            )
+            context["stale"] = rules.stale_domains(
+                db.session,
+                interview.young_person_id,
+                interview.starts_at.date(),
+                current_app.config["DIAGNOSIS_REVIEW_MONTHS"],
+            )
+            context["review_months"] = current_app.config["DIAGNOSIS_REVIEW_MONTHS"]
         elif key == "objectives":
             context["domains"] = rules.domains(db.session)
-            context["objectives"] = rules.open_objectives(db.session, interview.young_person_id)
         elif key == "outcome":
             context["aid_types"] = db.session.scalars(
                 sa.select(AidType).where(AidType.active).order_by(AidType.name)
@@ -210,7 +225,14 @@ class InterviewView(BaseView):
             context["partners"] = db.session.scalars(
                 sa.select(Partner).where(Partner.active).order_by(Partner.name)
             ).all()
-            context["budget"] = _aid_usage(interview.young_person_id)
+            year = interview.starts_at.year
+            # What this young person already received, and what is left of each envelope.
+            context["granted"] = referral_rules.granted_to(
+                db.session, interview.young_person_id, year
+            )
+            context["envelopes"] = referral_rules.budgets_of(
+                db.session, [a.id for a in context["aid_types"]], year
+            )
         elif key == "next":
             context["actions"] = db.session.scalars(
                 sa.select(Action).where(Action.set_at_id == interview.id).order_by(Action.id)
@@ -222,22 +244,37 @@ class InterviewView(BaseView):
         return context
 
     def _save_since(self, interview, form) -> dict:
+        """Step 1: how each earlier action went and what became of each open proposal, kept on
+        the draft (``rules.review_action``) and written to the file at validation."""
         errors = {}
         for action in rules.actions_to_review(db.session, interview):
-            review = form.get(f"review-{action.id}")
-            note = (form.get(f"note-{action.id}") or "").strip()
-            if review is None:
+            try:
+                due = _date(form.get(f"due-{action.id}"))
+            except values.InvalidValue as error:
+                errors[f"due-{action.id}"] = str(error)
                 continue
-            if review == "not_done" and not note:
-                errors[f"note-{action.id}"] = _("Dites pourquoi ce n'est pas fait.")
-                continue
-            action.status = {
-                "done": "done",
-                "not_done": "abandoned_youth",
-                "ongoing": "in_progress",
-            }.get(review, action.status)
-            action.outcome_note = note or action.outcome_note
-            action.reviewed_at_id = interview.id
+            try:
+                rules.review_action(
+                    interview,
+                    action,
+                    form.get(f"review-{action.id}"),
+                    form.get(f"note-{action.id}") or "",
+                    due,
+                    form.get(f"by-{action.id}"),
+                )
+            except rules.ReviewRefused as refusal:
+                field = {
+                    "postponed": f"due-{action.id}",
+                    "abandoned": f"by-{action.id}"
+                    if form.get(f"by-{action.id}") not in {c for c, *_ in rules.ABANDONED_BY}
+                    else f"note-{action.id}",
+                }.get(form.get(f"review-{action.id}"), f"review-{action.id}")
+                errors[field] = _(str(refusal))
+        for proposal in rules.open_proposals(db.session, interview):
+            try:
+                rules.review_proposal(interview, proposal, form.get(f"outcome-{proposal.id}"))
+            except rules.ReviewRefused as refusal:
+                errors[f"outcome-{proposal.id}"] = _(str(refusal))
         _update_objectives(interview, form)
         return errors
 
@@ -245,16 +282,26 @@ class InterviewView(BaseView):
         errors = self._save_header(interview, form)
         current = {e.domain_id: e for e in interview.diagnosis}
         for domain in rules.domains(db.session):
-            assessment = form.get(f"assessment-{domain.id}", "no_need")
+            assessment = form.get(f"assessment-{domain.id}") or ""
+            allowed = {s.label for s in domain.situations}
+            ticked = [label for label in form.getlist(f"situation-{domain.id}") if label in allowed]
+            words = (form.get(f"words-{domain.id}") or "").strip() or None
+            entry = current.get(domain.id)
+            if not assessment:  # not discussed today: nothing recorded
+                if ticked or words:
+                    errors[f"assessment-{domain.id}"] = _(
+                        "%(field)s : où en est ce domaine ? Vous avez noté une situation ou "
+                        "ses mots, mais pas l'évaluation.",
+                        field=domain.name,
+                    )
+                elif entry is not None:
+                    db.session.delete(entry)
+                continue
             if assessment not in vocab.ASSESSMENTS:
                 errors[f"assessment-{domain.id}"] = _(
                     "%(field)s : choix invalide.", field=domain.name
                 )
                 continue
-            allowed = {s.label for s in domain.situations}
-            ticked = [label for label in form.getlist(f"situation-{domain.id}") if label in allowed]
-            words = (form.get(f"words-{domain.id}") or "").strip() or None
-            entry = current.get(domain.id)
             if entry is None:
                 entry = DiagnosisEntry(
                     interview=interview,
@@ -456,6 +503,21 @@ class InterviewView(BaseView):
         flash(_("Entretien validé."), "success")
         return redirect(url_for(".file", young_person_id=interview.young_person_id))
 
+    @expose("/<interview_id>/discard", methods=["POST"])
+    def discard(self, interview_id):
+        """Throw a draft away: what it added goes with it, and since its follow-up of earlier
+        work waited for validation, the file is as it was before the interview."""
+        self._editor_only()
+        interview = _interview_or_404(interview_id)
+        if interview.status != "draft":
+            flash(_("Un entretien validé ne peut pas être abandonné."), "error")
+            return redirect(url_for(".summary", interview_id=interview.id))
+        young_person_id = interview.young_person_id
+        rules.discard(db.session, interview)
+        db.session.commit()
+        flash(_("Brouillon abandonné : le dossier est tel qu'avant l'entretien."), "success")
+        return redirect(url_for(".file", young_person_id=young_person_id))
+
     def _summary_context(self, interview: Interview) -> dict:
         return {
             "objectives": rules.open_objectives(db.session, interview.young_person_id),
@@ -531,18 +593,36 @@ class InterviewView(BaseView):
         diagnosis: dict = {}
         for entry in entries:
             diagnosis.setdefault(entry.domain, []).append(entry)
+        # A draft is not on the file until it is validated: what it added is left out.
+        drafts = {i.id for i in interviews if i.status == "draft"}
+        latest = next((i for i in interviews if i.status == "completed"), None)
+        now = utcnow() + _paris_offset()
         return self.render(
             "admin/interviews/file.html",
             youth=youth,
             interviews=interviews,
-            actions=actions,
-            objectives=objectives,
-            proposals=proposals,
+            actions=[a for a in actions if a.set_at_id not in drafts],
+            objectives=[o for o in objectives if o.agreed_at_id not in drafts],
+            proposals=[p for p in proposals if p.interview_id not in drafts],
+            next_appointment=(
+                latest.next_appointment
+                if latest is not None
+                and latest.next_appointment is not None
+                and latest.next_appointment >= now
+                else None
+            ),
+            stale=rules.stale_domains(
+                db.session, youth.id, today, current_app.config["DIAGNOSIS_REVIEW_MONTHS"]
+            ),
+            domain_names={d.id: d.name for d in rules.domains(db.session)},
+            review_months=current_app.config["DIAGNOSIS_REVIEW_MONTHS"],
             diagnosis=diagnosis,
             today=today,
             closed=rules.CLOSED_ACTION_STATUSES,
             vocab=vocab,
-            verdict=rules.verdict_of(youth.stalling, youth.last_interview_at, today),
+            verdict=rules.verdict_of(
+                youth.stalling, youth.last_interview_at, today, status=youth.status
+            ),
             autonomy=rules.autonomy_series(db.session, youth.id),
             can_edit=current_user.role in EDITORS,
             referrals=db.session.scalars(
@@ -561,11 +641,11 @@ class InterviewView(BaseView):
 
 
 def _update_objectives(interview: Interview, form) -> None:
-    """The open objectives' progress, as marked in steps 1 and 3."""
+    """The open objectives' progress, as marked in steps 1 and 3 (kept until validation)."""
     for objective in rules.open_objectives(db.session, interview.young_person_id):
         status = form.get(f"objective-{objective.id}")
         if status in vocab.OBJECTIVE_STATUSES:
-            objective.status = status
+            rules.mark_objective(interview, objective, status)
 
 
 def _start_follow_up(interview: Interview, proposal: Proposal) -> None:
@@ -610,19 +690,3 @@ def _paris_offset() -> dt.timedelta:
 
     now = dt.datetime.now(ZoneInfo("Europe/Paris"))
     return now.utcoffset() or dt.timedelta(0)
-
-
-def _aid_usage(young_person_id: int) -> dict:
-    """Per aid type: how much was proposed to this young person this year (for the ceiling)."""
-    year_start = dt.datetime(dt.date.today().year, 1, 1)
-    rows = db.session.execute(
-        sa.select(Proposal.aid_type_id, sa.func.count(Proposal.id))
-        .join(Interview, Proposal.interview_id == Interview.id)
-        .where(
-            Proposal.young_person_id == young_person_id,
-            Proposal.aid_type_id.is_not(None),
-            Interview.starts_at >= year_start,
-        )
-        .group_by(Proposal.aid_type_id)
-    ).all()
-    return dict(rows)

@@ -432,11 +432,13 @@ class YoungPersonView(BackofficeModelView):
 def _progress_cell(view, context, model, name):
     from ..domain.interviews import verdict_of
 
-    verdict = verdict_of(model.stalling, model.last_interview_at, dt.date.today())
+    verdict = verdict_of(
+        model.stalling, model.last_interview_at, dt.date.today(), status=model.status
+    )
     if not verdict.flagged:
         return ""
     return Markup('<span class="badge badge-warning" title="{}">{}</span>').format(
-        " ".join(_(r, n=3, days=45) for r in verdict.reasons), _("sans progression")
+        " ".join(_(r, **verdict.params) for r in verdict.reasons), _("sans progression")
     )
 
 

@@ -28,6 +28,7 @@ from wtforms.validators import DataRequired, InputRequired, ValidationError
 from ..domain import audit
 from ..domain import referrals as flows
 from ..domain import vocabularies as vocab
+from ..domain.values import InvalidValue, format_quantity, parse_date
 from ..domain.workflow import Actor, TransitionRefused, events_of, fire
 from ..extensions import db, limiter
 from ..models import AidRequest, AidType, Partner, Referral, YoungPerson, utcnow
@@ -103,12 +104,22 @@ class WorkflowScreen(BackofficeModelView):
             raise ValidationError(_("Seul un brouillon se modifie ; la suite passe par « Suivi »."))
 
     def create_form(self, obj=None):
-        """``?young_person=<id>`` (from the young person's file) pre-selects them."""
+        """``?young_person=<id>`` (from the young person's file) pre-selects them;
+        ``?partner_kind=psychologist`` (the stalling alert) pre-selects the first active partner
+        of that kind, which the counsellor may change."""
         form = super().create_form(obj)
         wanted = request.args.get("young_person", type=int)
         if request.method == "GET" and wanted:
             form.young_person.data = next(
                 (y for y in scoped_young_people() if y.id == wanted), None
+            )
+        kind = request.args.get("partner_kind")
+        if request.method == "GET" and kind in vocab.PARTNER_KINDS:
+            form.partner.data = db.session.scalar(
+                sa.select(Partner)
+                .where(Partner.kind == kind, Partner.active)
+                .order_by(Partner.name)
+                .limit(1)
             )
         return form
 
@@ -243,9 +254,37 @@ class ReferralView(WorkflowScreen):
             link = url_for("partner_answer.answer", token=token, _external=True)
         return {
             "answer_link": link,
+            "consent_methods": vocab.CONSENT_METHODS,
+            "today": dt.date.today(),
+            "shareable": vocab.SHAREABLE,
             "refusal_reasons": vocab.REFUSAL_REASONS,
             "reminder": flows.needs_reminder(record, dt.date.today()),
         }
+
+    @expose("/consent/", methods=["POST"])
+    def consent_view(self):
+        """Record the young person's consent from the referral's own page, then send."""
+        if current_user.role not in flows.STAFF:
+            abort(403)
+        record = self.get_one(request.args.get("id"))
+        if record is None:
+            abort(404)
+        try:
+            typed = (request.form.get("consent_day") or "").strip()
+            day = parse_date(typed) if typed else None
+            flows.record_consent(
+                record,
+                request.form.get("consent_method", ""),
+                day,
+                request.form.getlist("shared_fields"),
+                dt.date.today(),
+            )
+            db.session.commit()
+            flash(_("Consentement enregistré : l'orientation peut être envoyée."), "success")
+        except (TransitionRefused, InvalidValue) as refusal:
+            db.session.rollback()
+            flash(_(getattr(refusal, "message", str(refusal))), "error")
+        return redirect(self.get_url(".workflow_view", id=record.id))
 
     @expose("/fiche/")
     def fiche_view(self):
@@ -302,6 +341,21 @@ class ReferralView(WorkflowScreen):
         )
 
 
+def _amount_cell(view, context, model, name):
+    """An amount in its aid's unit (1 500 €, 10 tickets): the page's units in one query."""
+    units = view.page_extras(
+        "units",
+        lambda ids: dict(
+            db.session.execute(
+                sa.select(AidRequest.id, AidType.unit)
+                .join(AidType, AidType.id == AidRequest.aid_type_id)
+                .where(AidRequest.id.in_(ids))
+            ).all()
+        ),
+    )
+    return format_quantity(getattr(model, name), units.get(model.id))
+
+
 class AidRequestView(WorkflowScreen):
     """Demandes d'aide: request → decision → payment, within the aid type's budget."""
 
@@ -339,7 +393,11 @@ class AidRequestView(WorkflowScreen):
         RelatedEqualFilter(AidRequest.aid_type_id, _l("Aide"), AidType, order_by=AidType.name),
         "budget_year",
     ]
-    column_formatters = {"status": _status_cell(vocab.AID_REQUEST_STATES)}
+    column_formatters = {
+        "status": _status_cell(vocab.AID_REQUEST_STATES),
+        "amount_asked": _amount_cell,
+        "amount_granted": _amount_cell,
+    }
     form_columns = ["young_person", "aid_type", "amount_asked"]
     form_args = {
         "young_person": {"query_factory": scoped_young_people, "validators": [DataRequired()]},
@@ -363,6 +421,9 @@ class AidRequestView(WorkflowScreen):
     def workflow_extra(self, record):
         return {
             "budget": flows.budget_of(db.session, record.aid_type_id, record.budget_year),
+            "granted_to_youth": flows.granted_to(
+                db.session, record.young_person_id, record.budget_year, exclude=record.id
+            ).get(record.aid_type_id, 0),
             "payment_methods": vocab.PAYMENT_METHODS,
         }
 

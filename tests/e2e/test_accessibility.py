@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from axe_playwright_python.sync_playwright import Axe
 from flask import url_for
 
+from backoffice.domain import interviews as rules
 from backoffice.domain import referrals as flows
 from backoffice.extensions import db
 from backoffice.models import Action, AidRequest, Interview, Referral, User, YoungPerson
@@ -329,5 +330,7 @@ def test_sign_in_and_one_wizard_step_with_the_keyboard_only(live_app, page):
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}/admin/interviews/{draft_id}/step/2")
     action_id = int(name.split("-")[1])
-    with live_app.app_context():
-        assert db.session.get(Action, action_id).status == "done"
+    with live_app.app_context():  # kept on the draft until the interview is validated
+        draft = db.session.get(Interview, draft_id)
+        assert rules.pending(draft, "actions")[str(action_id)]["choice"] == "done"
+        assert db.session.get(Action, action_id).status != "done"

@@ -1,0 +1,34 @@
+"""The interview loop: a draft's follow-up waits for validation
+
+Revision ID: e5a7c9e1f3b6
+Revises: d4f6b8d0e2a5
+Create Date: 2026-11-28
+
+``interview.pending`` holds what a draft decided about earlier work (each action reviewed, each
+open proposal's outcome, the objectives' progress); ``domain.interviews.complete`` applies it to
+the file when the interview is validated. ``referral.consent_method`` says how the young person
+gave their consent (recorded on the referral's page, before sending). A plain ``ADD COLUMN`` on both engines: no table
+rebuild, so ``young_person``'s search triggers are untouched.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "e5a7c9e1f3b6"
+down_revision = "d4f6b8d0e2a5"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.add_column(
+        "interview", sa.Column("pending", sa.JSON(), nullable=False, server_default="{}")
+    )
+    op.add_column("referral", sa.Column("consent_method", sa.String(length=10), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table("referral") as batch:
+        batch.drop_column("consent_method")
+    with op.batch_alter_table("interview") as batch:
+        batch.drop_column("pending")

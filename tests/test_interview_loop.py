@@ -1,0 +1,279 @@
+"""The interview loop closes (issue #13): each interview starts from what the last one produced —
+every action and every open proposal followed up — records only what was said, writes nothing to
+the file before it is validated, and can be thrown away."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from backoffice.domain import interviews as rules
+from backoffice.extensions import db
+from backoffice.models import (
+    Action,
+    DiagnosisEntry,
+    Interview,
+    Objective,
+    Partner,
+    Proposal,
+    Referral,
+)
+
+from .test_interviews import NOW, _domains, _interview, _start, _step
+
+HEADER = dict(
+    starts_at="2026-11-20T10:00", channel="appointment", kind="follow_up", attendance="present"
+)
+
+
+def _earlier_work(youth):
+    """A validated interview two weeks ago: four actions, two proposals, one objective."""
+    previous = _interview(
+        youth,
+        NOW - dt.timedelta(days=14),
+        autonomy_level="2",
+        next_appointment=NOW,
+    )
+    actions = {
+        name: Action(
+            young_person_id=youth.id,
+            set_at_id=previous.id,
+            what=name,
+            who="young_person",
+            due_date=dt.date(2026, 11, 15),
+        )
+        for name in ("CV", "CPAM", "Mission locale", "Permis")
+    }
+    partner = Partner(name="Centre de formation Horizons", kind="training_body")
+    proposals = {
+        kind: Proposal(
+            interview_id=previous.id,
+            young_person_id=youth.id,
+            kind=kind,
+            description=f"{kind} proposé",
+            outcome="prescribed",
+        )
+        for kind in ("training", "job")
+    }
+    objective = Objective(
+        young_person_id=youth.id, statement="Avoir mon permis", agreed_at_id=previous.id
+    )
+    db.session.add_all([partner, objective, *actions.values(), *proposals.values()])
+    db.session.commit()
+    return previous, actions, proposals, objective
+
+
+def _finish_steps(client, interview):
+    """Steps 2 to 5 with what validation needs."""
+    _step(client, interview, 2, **HEADER)
+    _step(client, interview, 3)
+    _step(client, interview, 4, **{"new-kind-0": "workshop", "new-description-0": "Atelier CV"})
+    _step(
+        client,
+        interview,
+        5,
+        **{
+            "new-what-0": "Finir le CV",
+            "new-who-0": "young_person",
+            "new-created_by-0": "young_person",
+            "new-due-0": "2026-12-01",
+            "autonomy_level": "3",
+        },
+    )
+
+
+def test_every_action_and_proposal_is_followed_up_and_applied_at_validation(client, youth):
+    _previous, actions, proposals, objective = _earlier_work(youth)
+    interview = _start(client, youth)
+    page = client.get(f"/admin/interviews/{interview.id}/step/1").get_data(as_text=True)
+    assert "training proposé" in page and "Les propositions en attente de suite" in page
+    ids = {name: a.id for name, a in actions.items()}
+    # Postponed needs its new date.
+    body = _step(client, interview, 1, **{f"review-{ids['CV']}": "postponed"}).get_data(
+        as_text=True
+    )
+    assert "Reporté à quand ?" in body
+    reviews = {
+        f"review-{ids['CV']}": "postponed",
+        f"due-{ids['CV']}": "2026-12-05",
+        f"review-{ids['CPAM']}": "done",
+        f"review-{ids['Mission locale']}": "abandoned",
+        f"by-{ids['Mission locale']}": "structure",
+        f"note-{ids['Mission locale']}": "Atelier supprimé",
+        f"review-{ids['Permis']}": "ongoing",
+        f"outcome-{proposals['training'].id}": "done",
+        f"outcome-{proposals['job'].id}": "ongoing",
+        f"objective-{objective.id}": "reached",
+    }
+    assert _step(client, interview, 1, **reviews).status_code == 302
+    _finish_steps(client, interview)
+
+    db.session.expire_all()
+    # Nothing on the file before validation.
+    assert {
+        a.status for a in db.session.scalars(sa.select(Action).where(Action.id.in_(ids.values())))
+    } == {"planned"}
+    assert db.session.get(Proposal, proposals["training"].id).outcome == "prescribed"
+    assert db.session.get(Objective, objective.id).status == "open"
+    file = client.get(f"/admin/interviews/file/{youth.id}").get_data(as_text=True)
+    assert "Atelier CV" not in file and "Finir le CV" not in file  # the draft's additions
+
+    problems = rules.completion_problems(db.session, db.session.get(Interview, interview.id))
+    assert problems == []
+    response = client.post(f"/admin/interviews/{interview.id}/complete")
+    assert response.status_code == 302 and "/file/" in response.headers["Location"]
+    db.session.expire_all()
+    status = {name: db.session.get(Action, i) for name, i in ids.items()}
+    assert status["CV"].status == "in_progress" and status["CV"].due_date == dt.date(2026, 12, 5)
+    assert status["CPAM"].status == "done"
+    assert status["Mission locale"].status == "cancelled_structure"
+    assert status["Mission locale"].outcome_note == "Atelier supprimé"
+    assert status["Permis"].status == "in_progress"
+    assert all(a.reviewed_at_id == interview.id for a in status.values())
+    assert db.session.get(Proposal, proposals["training"].id).outcome == "done"
+    assert db.session.get(Proposal, proposals["job"].id).outcome == "prescribed"  # asked again
+    assert db.session.get(Objective, objective.id).status == "reached"
+
+    # The next interview asks again about what is still open, and only that.
+    following = _start(client, youth)
+    page = client.get(f"/admin/interviews/{following.id}/step/1").get_data(as_text=True)
+    assert "job proposé" in page and "training proposé" not in page
+    assert "<b>CV</b>" in page and "<b>CPAM</b>" not in page
+
+
+def test_validation_waits_for_each_open_proposal(client, youth):
+    _previous, actions, proposals, _objective = _earlier_work(youth)
+    interview = _start(client, youth)
+    _step(client, interview, 1, **{f"review-{a.id}": "done" for a in actions.values()})
+    _finish_steps(client, interview)
+    client.post(f"/admin/interviews/{interview.id}/complete")
+    db.session.expire_all()
+    assert db.session.get(Interview, interview.id).status == "draft"
+    summary = client.get(f"/admin/interviews/{interview.id}/step/6").get_data(as_text=True)
+    assert "Des propositions précédentes attendent leur suite" in summary
+
+
+def test_a_discarded_draft_leaves_the_file_as_it_was(client, youth):
+    _previous, actions, _proposals, objective = _earlier_work(youth)
+    partner = db.session.scalar(sa.select(Partner))
+    interview = _start(client, youth)
+    _step(
+        client,
+        interview,
+        1,
+        **{f"review-{a.id}": "done" for a in actions.values()},
+        **{f"objective-{objective.id}": "abandoned"},
+    )
+    _step(client, interview, 2, **HEADER, **{f"assessment-{_domains()['sante']}": "identified"})
+    _step(client, interview, 3, **{"new-statement-0": "Trouver un appartement"})
+    _step(
+        client,
+        interview,
+        4,
+        **{
+            "new-kind-0": "training",
+            "new-description-0": "Formation cariste",
+            "new-partner-0": str(partner.id),
+        },
+    )
+    assert db.session.scalar(sa.select(sa.func.count(Referral.id))) == 1  # a draft referral
+
+    response = client.post(f"/admin/interviews/{interview.id}/discard")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Interview, interview.id) is None
+    assert db.session.scalar(sa.select(sa.func.count(Referral.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(DiagnosisEntry.id))) == 0
+    assert [o.statement for o in db.session.scalars(sa.select(Objective))] == ["Avoir mon permis"]
+    assert db.session.get(Objective, objective.id).status == "open"
+    assert {a.status for a in db.session.scalars(sa.select(Action))} == {"planned"}
+    # A validated interview cannot be discarded.
+    previous = db.session.scalar(sa.select(Interview).where(Interview.status == "completed"))
+    client.post(f"/admin/interviews/{previous.id}/discard")
+    assert db.session.get(Interview, previous.id) is not None
+
+
+def test_the_file_shows_the_next_appointment_and_the_domains_left_aside(client, youth, app):
+    d = _domains()
+    old = _interview(youth, dt.datetime(2025, 11, 1, 10, 0))
+    db.session.add(
+        DiagnosisEntry(
+            interview_id=old.id,
+            young_person_id=youth.id,
+            domain_id=d["logement"],
+            assessment="identified",
+        )
+    )
+    upcoming = dt.datetime.now().replace(microsecond=0) + dt.timedelta(days=3)
+    _interview(youth, dt.datetime.now() - dt.timedelta(days=1), next_appointment=upcoming)
+    file = client.get(f"/admin/interviews/file/{youth.id}").get_data(as_text=True)
+    assert upcoming.strftime("%d/%m/%Y à %H:%M") in file
+    assert "Non revus depuis 6 mois" in file
+    assert "Logement (le 01/11/2025)" in file and "Santé (jamais abordé)" in file
+    app.config["DIAGNOSIS_REVIEW_MONTHS"] = 24  # configurable: two years covers 2025
+    file = client.get(f"/admin/interviews/file/{youth.id}").get_data(as_text=True)
+    assert "Logement (le" not in file and "Santé (jamais abordé)" in file
+
+
+def test_months_before_keeps_the_calendar():
+    assert rules.months_before(dt.date(2026, 11, 28), 6) == dt.date(2026, 5, 28)
+    assert rules.months_before(dt.date(2026, 8, 31), 6) == dt.date(2026, 2, 28)
+    assert rules.months_before(dt.date(2026, 3, 15), 3) == dt.date(2025, 12, 15)
+    assert rules.months_before(dt.date(2026, 1, 10), 13) == dt.date(2024, 12, 10)
+
+
+def test_the_stalling_alert_spares_those_en_veille_and_quotes_its_rule(client, youth, app):
+    from backoffice.models import YoungPerson
+
+    from .test_interviews import _history
+
+    _history(
+        youth,
+        [False, False, False],
+        [None, None, None],
+        start=dt.datetime.combine(dt.date.today(), dt.time(9)),
+    )
+    file = client.get(f"/admin/interviews/file/{youth.id}").get_data(as_text=True)
+    assert "Sans progression." in file and "lors des 3 derniers entretiens" in file
+    mine = client.get("/admin/myyoungperson/?flt0_0=1").get_data(as_text=True)
+    assert "Amrani" in mine
+    # En veille: the accompaniment is paused, no alert anywhere.
+    db.session.get(YoungPerson, youth.id).status = "on_hold"
+    db.session.commit()
+    assert "Sans progression." not in client.get(f"/admin/interviews/file/{youth.id}").get_data(
+        as_text=True
+    )
+    assert "Amrani" not in client.get("/admin/myyoungperson/?flt0_0=1").get_data(as_text=True)
+    assert (
+        "Amrani" not in client.get("/admin/").get_data(as_text=True).split("Sans progression")[-1]
+    )
+    # The thresholds come from the configuration, and the screens quote them.
+    rules.configure(rules.StallingRule(interviews=2, days_without_interview=30))
+    try:
+        db.session.get(YoungPerson, youth.id).status = "active"
+        rules.refresh_progress(db.session, [youth.id])
+        db.session.commit()
+        file = client.get(f"/admin/interviews/file/{youth.id}").get_data(as_text=True)
+        assert "lors des 2 derniers entretiens" in file
+    finally:
+        rules.configure(rules.StallingRule())
+
+
+def test_the_stalling_alert_opens_a_referral_to_a_psychologist(client, youth):
+    from .factories import make_partner
+    from .test_interviews import _history
+
+    make_partner(name="Cabinet dentaire", kind="doctor")
+    psy = make_partner(name="CMP Jeunes adultes", kind="psychologist")
+    _history(
+        youth,
+        [False, False, False],
+        [None, None, None],
+        start=dt.datetime.combine(dt.date.today(), dt.time(9)),
+    )
+    file = client.get(f"/admin/interviews/file/{youth.id}").get_data(as_text=True)
+    link = file.split('id="refer-psychologist" href="')[1].split('"')[0].replace("&amp;", "&")
+    form = client.get(link).get_data(as_text=True)
+    assert f'<option selected value="{psy.id}">' in form or (f'value="{psy.id}" selected' in form)
+    assert f'value="{youth.id}" selected' in form or f'<option selected value="{youth.id}">' in form
