@@ -277,3 +277,39 @@ def test_the_stalling_alert_opens_a_referral_to_a_psychologist(client, youth):
     form = client.get(link).get_data(as_text=True)
     assert f'<option selected value="{psy.id}">' in form or (f'value="{psy.id}" selected' in form)
     assert f'value="{youth.id}" selected' in form or f'<option selected value="{youth.id}">' in form
+
+
+def test_a_missed_appointment_is_recorded_from_the_file_and_an_absence_counts(client, youth):
+    appointment = dt.datetime.now().replace(second=0, microsecond=0) - dt.timedelta(days=1)
+    _interview(youth, appointment - dt.timedelta(days=14), next_appointment=appointment)
+    file = client.get(f"/admin/interviews/file/{youth.id}").get_data(as_text=True)
+    assert "qu&#39;est-il devenu" in file or "qu'est-il devenu" in file
+    url = f"/admin/interviews/file/{youth.id}/attendance"
+    # Postponed needs the new date, in the future.
+    body = client.post(url, data={"attendance": "postponed"}, follow_redirects=True)
+    assert "Reporté à quand" in body.get_data(as_text=True)
+    past = (appointment - dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    body = client.post(
+        url, data={"attendance": "postponed", "new_appointment": past}, follow_redirects=True
+    )
+    assert "doit être à venir" in body.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Interview.id))) == 1
+    later = (dt.datetime.now() + dt.timedelta(days=6)).replace(second=0, microsecond=0)
+    client.post(
+        url, data={"attendance": "postponed", "new_appointment": later.strftime("%Y-%m-%dT%H:%M")}
+    )
+    recorded = db.session.scalar(sa.select(Interview).where(Interview.attendance == "postponed"))
+    assert recorded.starts_at == appointment and recorded.next_appointment == later
+    file = client.get(f"/admin/interviews/file/{youth.id}").get_data(as_text=True)
+    assert f"Prochain rendez-vous :</b> {later.strftime('%d/%m/%Y à %H:%M')}" in file
+    assert "Reporté" in file
+
+
+def test_an_absence_counts_in_the_stalling_rule_a_cancellation_does_not(client, youth):
+    start = dt.datetime.combine(dt.date.today(), dt.time(9)) - dt.timedelta(days=30)
+    for n, attendance in enumerate(("present", "present", "cancelled_structure")):
+        _interview(youth, start + dt.timedelta(days=7 * n), attendance=attendance)
+    assert not rules.stalling(db.session, youth.id, dt.date.today()).flagged
+    _interview(youth, start + dt.timedelta(days=28), attendance="absent")
+    verdict = rules.stalling(db.session, youth.id, dt.date.today())
+    assert verdict.flagged and rules.REASONS[rules.NO_OUTCOME] in verdict.reasons

@@ -236,6 +236,48 @@ def apply_pending(session: Session, interview: Interview) -> None:
             objective.status = status
 
 
+#: What can be recorded for an appointment that did not become an interview (present is the
+#: interview itself, through the wizard).
+MISSED = ("absent", "cancelled_youth", "cancelled_structure", "postponed")
+#: The attendances that count in the stalling rule: an interview held, or one the young person
+#: did not come to; a cancellation or a postponement counts for nothing.
+COUNTED_ATTENDANCES = ("present", "absent")
+
+
+def record_missed(
+    session: Session,
+    young_person_id: int,
+    counsellor_id: int | None,
+    attendance: str,
+    appointment: dt.datetime,
+    new_appointment: dt.datetime | None,
+    now: dt.datetime,
+) -> Interview:
+    """An appointment the young person missed, or that was cancelled or postponed: recorded as
+    an interview of that attendance at the appointment's time (so the file's history says it,
+    and an absence counts in the stalling rule), with the new appointment if one was set
+    (required when postponed). Raises :class:`ReviewRefused`."""
+    if attendance not in MISSED:
+        raise ReviewRefused(N_("Choix invalide."))
+    if attendance == "postponed" and new_appointment is None:
+        raise ReviewRefused(N_("Reporté à quand ? Indiquez le nouveau rendez-vous."))
+    if new_appointment is not None and new_appointment <= now:
+        raise ReviewRefused(N_("Le nouveau rendez-vous doit être à venir."))
+    record = Interview(
+        young_person_id=young_person_id,
+        counsellor_id=counsellor_id,
+        starts_at=appointment,
+        kind="follow_up",
+        attendance=attendance,
+        status="completed",
+        step=len(STEPS),
+        completed_at=now,
+        next_appointment=new_appointment,
+    )
+    session.add(record)
+    return record
+
+
 def discard(session: Session, interview: Interview) -> None:
     """Delete a draft and what it created: its diagnosis, proposals and actions (cascades), the
     objectives agreed in it, and the referrals and aid requests its proposals opened as drafts.
@@ -432,7 +474,11 @@ def progress_of(
             )
             .label("rank"),
         )
-        .where(Interview.status == "completed", Interview.young_person_id.in_(young_people))
+        .where(
+            Interview.status == "completed",
+            Interview.attendance.in_(COUNTED_ATTENDANCES),
+            Interview.young_person_id.in_(young_people),
+        )
         .subquery()
     )
     recent = sa.select(ranked).where(ranked.c.rank <= rule.interviews).subquery()

@@ -503,6 +503,38 @@ class InterviewView(BaseView):
         flash(_("Entretien validé."), "success")
         return redirect(url_for(".file", young_person_id=interview.young_person_id))
 
+    @expose("/file/<young_person_id>/attendance", methods=["POST"])
+    def attendance(self, young_person_id):
+        """What became of the next appointment when it was not an interview: absent, cancelled
+        (by the young person or the structure), postponed (to a new date)."""
+        self._editor_only()
+        youth = _young_person_or_404(young_person_id)
+        latest = db.session.scalar(
+            sa.select(Interview)
+            .where(Interview.young_person_id == youth.id, Interview.status == "completed")
+            .order_by(Interview.starts_at.desc(), Interview.id.desc())
+            .limit(1)
+        )
+        if latest is None or latest.next_appointment is None:
+            flash(_("Aucun rendez-vous à pointer."), "error")
+            return redirect(url_for(".file", young_person_id=youth.id))
+        try:
+            rules.record_missed(
+                db.session,
+                youth.id,
+                current_user.id,
+                request.form.get("attendance", ""),
+                latest.next_appointment,
+                _datetime(request.form.get("new_appointment")),
+                utcnow() + _paris_offset(),
+            )
+            db.session.commit()
+            flash(_("Rendez-vous pointé."), "success")
+        except (rules.ReviewRefused, values.InvalidValue) as refusal:
+            db.session.rollback()
+            flash(_(str(refusal)), "error")
+        return redirect(url_for(".file", young_person_id=youth.id))
+
     @expose("/<interview_id>/discard", methods=["POST"])
     def discard(self, interview_id):
         """Throw a draft away: what it added goes with it, and since its follow-up of earlier
@@ -597,6 +629,9 @@ class InterviewView(BaseView):
         drafts = {i.id for i in interviews if i.status == "draft"}
         latest = next((i for i in interviews if i.status == "completed"), None)
         now = utcnow() + _paris_offset()
+        # The appointment set by the latest validated interview: to come, or past with nothing
+        # recorded since (then the counsellor says what became of it).
+        appointment = latest.next_appointment if latest is not None else None
         return self.render(
             "admin/interviews/file.html",
             youth=youth,
@@ -604,13 +639,9 @@ class InterviewView(BaseView):
             actions=[a for a in actions if a.set_at_id not in drafts],
             objectives=[o for o in objectives if o.agreed_at_id not in drafts],
             proposals=[p for p in proposals if p.interview_id not in drafts],
-            next_appointment=(
-                latest.next_appointment
-                if latest is not None
-                and latest.next_appointment is not None
-                and latest.next_appointment >= now
-                else None
-            ),
+            appointment=appointment,
+            appointment_past=appointment is not None and appointment < now,
+            missed_choices=[(code, vocab.ATTENDANCE.label(code)) for code in rules.MISSED],
             stale=rules.stale_domains(
                 db.session, youth.id, today, current_app.config["DIAGNOSIS_REVIEW_MONTHS"]
             ),

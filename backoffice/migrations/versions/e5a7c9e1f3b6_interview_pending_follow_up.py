@@ -8,11 +8,14 @@ Create Date: 2026-11-28
 open proposal's outcome, the objectives' progress); ``domain.interviews.complete`` applies it to
 the file when the interview is validated. ``referral.consent_method`` says how the young person
 gave their consent (recorded on the referral's page, before sending). A plain ``ADD COLUMN`` on both engines: no table
-rebuild, so ``young_person``'s search triggers are untouched.
+rebuild, so ``young_person``'s search triggers are untouched. The stalling state is computed
+again for the young people with cancelled or postponed interviews, which the rule no longer
+counts.
 """
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.orm import Session
 
 revision = "e5a7c9e1f3b6"
 down_revision = "d4f6b8d0e2a5"
@@ -25,6 +28,20 @@ def upgrade():
         "interview", sa.Column("pending", sa.JSON(), nullable=False, server_default="{}")
     )
     op.add_column("referral", sa.Column("consent_method", sa.String(length=10), nullable=True))
+    # The stalling rule now counts only interviews held or missed (not cancelled or postponed):
+    # the kept state of the young people who have such interviews is computed again.
+    from backoffice.domain.interviews import refresh_progress
+
+    connection = op.get_bind()
+    session = Session(bind=connection)
+    refresh_progress(
+        session,
+        sa.select(sa.column("young_person_id"))
+        .select_from(sa.table("interview", sa.column("attendance")))
+        .where(sa.column("attendance").not_in(("present", "absent")))
+        .distinct(),
+    )
+    session.flush()
 
 
 def downgrade():
