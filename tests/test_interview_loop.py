@@ -20,7 +20,7 @@ from backoffice.models import (
     Referral,
 )
 
-from .test_interviews import NOW, _domains, _interview, _start, _step
+from .test_interviews import NOW, _domains, _history, _interview, _start, _step
 
 HEADER = dict(
     starts_at="2026-11-20T10:00", channel="appointment", kind="follow_up", attendance="present"
@@ -62,6 +62,16 @@ def _earlier_work(youth):
     db.session.add_all([partner, objective, *actions.values(), *proposals.values()])
     db.session.commit()
     return previous, actions, proposals, objective
+
+
+def _going_in_circles(youth):
+    """Three interviews up to today with nothing concrete and nothing done: flagged."""
+    _history(
+        youth,
+        [False, False, False],
+        [None, None, None],
+        start=dt.datetime.combine(dt.date.today(), dt.time(9)),
+    )
 
 
 def _finish_steps(client, interview):
@@ -226,14 +236,7 @@ def test_months_before_keeps_the_calendar():
 def test_the_stalling_alert_spares_those_en_veille_and_quotes_its_rule(client, youth, app):
     from backoffice.models import YoungPerson
 
-    from .test_interviews import _history
-
-    _history(
-        youth,
-        [False, False, False],
-        [None, None, None],
-        start=dt.datetime.combine(dt.date.today(), dt.time(9)),
-    )
+    _going_in_circles(youth)
     file = client.get(f"/admin/interviews/file/{youth.id}").get_data(as_text=True)
     assert "Sans progression." in file and "lors des 3 derniers entretiens" in file
     mine = client.get("/admin/myyoungperson/?flt0_0=1").get_data(as_text=True)
@@ -262,16 +265,10 @@ def test_the_stalling_alert_spares_those_en_veille_and_quotes_its_rule(client, y
 
 def test_the_stalling_alert_opens_a_referral_to_a_psychologist(client, youth):
     from .factories import make_partner
-    from .test_interviews import _history
 
     make_partner(name="Cabinet dentaire", kind="doctor")
     psy = make_partner(name="CMP Jeunes adultes", kind="psychologist")
-    _history(
-        youth,
-        [False, False, False],
-        [None, None, None],
-        start=dt.datetime.combine(dt.date.today(), dt.time(9)),
-    )
+    _going_in_circles(youth)
     file = client.get(f"/admin/interviews/file/{youth.id}").get_data(as_text=True)
     link = file.split('id="refer-psychologist" href="')[1].split('"')[0].replace("&amp;", "&")
     form = client.get(link).get_data(as_text=True)
