@@ -621,6 +621,9 @@ class Proposal(Timestamped, db.Model):
     outcome: Mapped[str] = mapped_column(sa.String(16), default="prescribed")
     description: Mapped[str] = mapped_column(sa.Text)
     hours_per_week: Mapped[Decimal | None] = mapped_column(sa.Numeric(4, 1))
+    #: For an aid of the catalogue: how much, in the aid's unit (10 tickets, 150 €); the draft
+    #: aid request it opens asks for that.
+    amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2))
     aid_type_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("aid_type.id", ondelete="SET NULL")
     )

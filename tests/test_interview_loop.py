@@ -5,6 +5,7 @@ the file before it is validated, and can be thrown away."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -310,3 +311,32 @@ def test_an_absence_counts_in_the_stalling_rule_a_cancellation_does_not(client, 
     _interview(youth, start + dt.timedelta(days=28), attendance="absent")
     verdict = rules.stalling(db.session, youth.id, dt.date.today())
     assert verdict.flagged and rules.REASONS[rules.NO_OUTCOME] in verdict.reasons
+
+
+def test_an_aid_proposal_carries_its_amount_to_the_aid_request(client, youth):
+    from backoffice.models import AidRequest
+
+    from .factories import make_aid_type
+
+    tickets = make_aid_type(name="Tickets de bus", unit="ticket", default_amount=Decimal("20"))
+    interview = _start(client, youth)
+    row = {"new-kind-0": "financial_aid", "new-description-0": "Tickets pour les rendez-vous"}
+    for typed, message in (
+        ("1.500", "est ambigu"),  # refused, never read as 1,5
+        ("-3", "un nombre négatif n&#39;est pas accepté"),
+        ("0", "Un montant plus grand que zéro"),
+    ):
+        body = _step(
+            client, interview, 4, **row, **{"new-aid-0": str(tickets.id), "new-amount-0": typed}
+        ).get_data(as_text=True)
+        assert "new-amount-0" in body and 'aria-invalid="true"' in body, typed
+        assert message in body, typed
+    body = _step(client, interview, 4, **row, **{"new-amount-0": "10"}).get_data(as_text=True)
+    assert "Un montant va avec une aide du catalogue" in body.replace("&#39;", "'")
+    assert db.session.scalar(sa.select(sa.func.count(AidRequest.id))) == 0
+    _step(client, interview, 4, **row, **{"new-aid-0": str(tickets.id), "new-amount-0": "10"})
+    request = db.session.scalar(sa.select(AidRequest))
+    assert request.amount_asked == Decimal("10")  # what was proposed, not the default 20
+    assert db.session.scalar(sa.select(Proposal)).amount == Decimal("10")
+    page = client.get(f"/admin/interviews/{interview.id}/step/4").get_data(as_text=True)
+    assert "Tickets de bus, 10\u00a0tickets" in page

@@ -410,12 +410,29 @@ class InterviewView(BaseView):
                 continue
             aid_id = _int_or_none(form.get(f"new-aid-{row}"))
             partner_id = _int_or_none(form.get(f"new-partner-{row}"))
+            amount_text = (form.get(f"new-amount-{row}") or "").strip()
+            try:
+                amount = (
+                    values.parse_decimal(amount_text, places=2, max_digits=10)
+                    if amount_text
+                    else None
+                )
+                if amount is not None and aid_id not in aid_ids:
+                    raise values.InvalidValue(
+                        _("Un montant va avec une aide du catalogue : choisissez-la.")
+                    )
+                if amount is not None and amount <= 0:
+                    raise values.InvalidValue(_("Un montant plus grand que zéro."))
+            except values.InvalidValue as error:
+                errors[f"new-amount-{row}"] = str(error)
+                continue
             proposal = Proposal(
                 young_person_id=interview.young_person_id,
                 kind=kind,
                 outcome=outcome if outcome in vocab.PROPOSAL_OUTCOMES else "prescribed",
                 description=description,
                 hours_per_week=hours,
+                amount=amount,
                 aid_type_id=aid_id if aid_id in aid_ids else None,
                 partner_id=partner_id if partner_id in partner_ids else None,
             )
@@ -701,14 +718,15 @@ def _start_follow_up(interview: Interview, proposal: Proposal) -> None:
         )
     elif proposal.aid_type_id is not None and proposal.kind in ("financial_aid", "material_aid"):
         aid = db.session.get(AidType, proposal.aid_type_id)
-        if aid is not None and aid.default_amount:
+        asked = proposal.amount or (aid.default_amount if aid is not None else None)
+        if aid is not None and asked:
             db.session.add(
                 AidRequest(
                     young_person_id=interview.young_person_id,
                     aid_type_id=aid.id,
                     interview=interview,
                     counsellor_id=current_user.id,
-                    amount_asked=aid.default_amount,
+                    amount_asked=asked,
                     budget_year=interview.starts_at.year,
                     status="draft",
                 )

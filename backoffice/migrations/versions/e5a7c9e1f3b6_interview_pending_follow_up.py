@@ -7,7 +7,8 @@ Create Date: 2026-11-28
 ``interview.pending`` holds what a draft decided about earlier work (each action reviewed, each
 open proposal's outcome, the objectives' progress); ``domain.interviews.complete`` applies it to
 the file when the interview is validated. ``referral.consent_method`` says how the young person
-gave their consent (recorded on the referral's page, before sending). A plain ``ADD COLUMN`` on both engines: no table
+gave their consent (recorded on the referral's page, before sending); ``proposal.amount``
+how much of an aid was proposed, in the aid's unit. A plain ``ADD COLUMN`` on both engines: no table
 rebuild, so ``young_person``'s search triggers are untouched. The stalling state is computed
 again for the young people with cancelled or postponed interviews, which the rule no longer
 counts.
@@ -28,6 +29,7 @@ def upgrade():
         "interview", sa.Column("pending", sa.JSON(), nullable=False, server_default="{}")
     )
     op.add_column("referral", sa.Column("consent_method", sa.String(length=10), nullable=True))
+    op.add_column("proposal", sa.Column("amount", sa.Numeric(10, 2), nullable=True))
     # The stalling rule now counts only interviews held or missed (not cancelled or postponed):
     # the kept state of the young people who have such interviews is computed again.
     from backoffice.domain.interviews import refresh_progress
@@ -45,6 +47,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table("proposal") as batch:
+        batch.drop_column("amount")
     with op.batch_alter_table("referral") as batch:
         batch.drop_column("consent_method")
     with op.batch_alter_table("interview") as batch:
