@@ -340,3 +340,24 @@ def test_an_aid_proposal_carries_its_amount_to_the_aid_request(client, youth):
     assert db.session.scalar(sa.select(Proposal)).amount == Decimal("10")
     page = client.get(f"/admin/interviews/{interview.id}/step/4").get_data(as_text=True)
     assert "Tickets de bus, 10\u00a0tickets" in page
+
+
+def test_step_4_offers_first_the_partners_of_the_needs_noted_today(client, youth):
+    from backoffice.models import Theme
+
+    from .factories import make_partner
+
+    housing = Theme(code="logement", name="Logement")
+    db.session.add(housing)
+    make_partner(name="Auto-école solidaire", kind="driving_school")
+    fjt = make_partner(name="FJT Les Acacias", kind="fjt")
+    fjt.themes.append(housing)
+    db.session.commit()
+    interview = _start(client, youth)
+    page = client.get(f"/admin/interviews/{interview.id}/step/4").get_data(as_text=True)
+    assert "En lien avec les besoins" not in page  # nothing noted yet: one plain list
+    _step(client, interview, 2, **HEADER, **{f"assessment-{_domains()['logement']}": "identified"})
+    page = client.get(f"/admin/interviews/{interview.id}/step/4").get_data(as_text=True)
+    first = page.split("En lien avec les besoins notés aujourd")[1].split("</optgroup>")[0]
+    assert "FJT Les Acacias" in first and "Auto-école solidaire" not in first
+    assert "Auto-école solidaire" in page.split("Autres partenaires")[1]

@@ -328,6 +328,21 @@ def latest_diagnosis(session: Session, young_person_id: int, before: Interview) 
     return latest
 
 
+def needs_noted(session: Session, interview: Interview) -> set[str]:
+    """The codes of the domains where this interview noted a need (identified or being
+    worked on): step 4 offers the partners of those themes first. One query."""
+    return set(
+        session.scalars(
+            sa.select(DiagnosisDomain.code)
+            .join(DiagnosisEntry, DiagnosisEntry.domain_id == DiagnosisDomain.id)
+            .where(
+                DiagnosisEntry.interview_id == interview.id,
+                DiagnosisEntry.assessment.in_(("identified", "in_progress")),
+            )
+        )
+    )
+
+
 def months_before(day: dt.date, months: int) -> dt.date:
     """The same day ``months`` calendar months earlier (the 31st falls back to the month's end)."""
     month_index = day.year * 12 + day.month - 1 - months

@@ -222,9 +222,19 @@ class InterviewView(BaseView):
             context["aid_types"] = db.session.scalars(
                 sa.select(AidType).where(AidType.active).order_by(AidType.name)
             ).all()
-            context["partners"] = db.session.scalars(
-                sa.select(Partner).where(Partner.active).order_by(Partner.name)
+            partners = db.session.scalars(
+                sa.select(Partner)
+                .options(sa.orm.selectinload(Partner.themes))
+                .where(Partner.active)
+                .order_by(Partner.name)
             ).all()
+            # The partners whose themes meet a need noted today come first (a theme and a
+            # diagnosis domain share their code: "logement", "sante"…).
+            needs = rules.needs_noted(db.session, interview)
+            context["partners_for_needs"] = [
+                p for p in partners if any(t.code in needs for t in p.themes)
+            ]
+            context["partners"] = [p for p in partners if p not in context["partners_for_needs"]]
             year = interview.starts_at.year
             # What this young person already received, and what is left of each envelope.
             context["granted"] = referral_rules.granted_to(
