@@ -105,6 +105,7 @@ def test_every_action_and_proposal_is_followed_up_and_applied_at_validation(clie
         as_text=True
     )
     assert "Reporté à quand ?" in body
+    assert f'id="erreur-due-{ids["CV"]}"' in body  # the message sits under the date it asks for
     reviews = {
         f"review-{ids['CV']}": "postponed",
         f"due-{ids['CV']}": "2026-12-05",

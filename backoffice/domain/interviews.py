@@ -124,7 +124,12 @@ PROPOSAL_REVIEWS = (
 
 
 class ReviewRefused(ValueError):
-    """A review that cannot be recorded as given; the message is French, for the screen."""
+    """A review that cannot be recorded as given; the message is French, for the screen, and
+    ``field`` names what is missing or wrong (``choice``, ``due``, ``by``, ``note``)."""
+
+    def __init__(self, message: str, field: str = "choice"):
+        super().__init__(message)
+        self.field = field
 
 
 def pending(interview: Interview, kind: str) -> dict:
@@ -164,15 +169,15 @@ def review_action(
     decision = {"choice": choice, "note": note}
     if choice == "postponed":
         if due is None:
-            raise ReviewRefused(N_("Reporté à quand ? Indiquez la nouvelle échéance."))
+            raise ReviewRefused(N_("Reporté à quand ? Indiquez la nouvelle échéance."), "due")
         if due < interview.starts_at.date():
-            raise ReviewRefused(N_("La nouvelle échéance ne peut pas être déjà passée."))
+            raise ReviewRefused(N_("La nouvelle échéance ne peut pas être déjà passée."), "due")
         decision["due"] = due.isoformat()
     elif choice == "abandoned":
         if by not in {code for code, _label, _status in ABANDONED_BY}:
-            raise ReviewRefused(N_("Qui a abandonné l'action : le jeune, ou la structure ?"))
+            raise ReviewRefused(N_("Qui a abandonné l'action : le jeune, ou la structure ?"), "by")
         if not note:
-            raise ReviewRefused(N_("Dites pourquoi l'action est abandonnée."))
+            raise ReviewRefused(N_("Dites pourquoi l'action est abandonnée."), "note")
         decision["by"] = by
     _keep(interview, "actions", action.id, decision)
 

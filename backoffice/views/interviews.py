@@ -273,13 +273,8 @@ class InterviewView(BaseView):
                     form.get(f"by-{action.id}"),
                 )
             except rules.ReviewRefused as refusal:
-                field = {
-                    "postponed": f"due-{action.id}",
-                    "abandoned": f"by-{action.id}"
-                    if form.get(f"by-{action.id}") not in {c for c, *_ in rules.ABANDONED_BY}
-                    else f"note-{action.id}",
-                }.get(form.get(f"review-{action.id}"), f"review-{action.id}")
-                errors[field] = _(str(refusal))
+                field = "review" if refusal.field == "choice" else refusal.field
+                errors[f"{field}-{action.id}"] = _(str(refusal))
         for proposal in rules.open_proposals(db.session, interview):
             try:
                 rules.review_proposal(interview, proposal, form.get(f"outcome-{proposal.id}"))
