@@ -376,6 +376,9 @@ class AidType(Timestamped, db.Model):
         sa.CheckConstraint(
             "ceiling_per_youth IS NULL OR ceiling_per_youth >= 0", name="ceiling_positive"
         ),
+        sa.CheckConstraint(
+            "delegation_threshold IS NULL OR delegation_threshold >= 0", name="delegation_positive"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -387,6 +390,9 @@ class AidType(Timestamped, db.Model):
     default_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2))
     yearly_budget: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
     ceiling_per_youth: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2))
+    #: Up to this amount (in the aid's unit) a counsellor grants directly, in one logged step;
+    #: above it, or when empty, the request goes through the instruction path and a decider.
+    delegation_threshold: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2))
     partner_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("partner.id", ondelete="SET NULL"), index=True
     )
@@ -635,6 +641,46 @@ class Proposal(Timestamped, db.Model):
 
     def __str__(self) -> str:
         return f"{vocab.PROPOSAL_KINDS.label(self.kind)} : {self.description}"
+
+
+class Situation(Timestamped, db.Model):
+    """What the young person is doing, dated: a job, a work-study contract, a training, an
+    immersion, civic service… — the outcome the activity report counts (``SITUATION_KINDS``)."""
+
+    __tablename__ = "situation"
+    __table_args__ = (
+        in_list("kind", vocab.SITUATION_KINDS),
+        sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="ended_after_start"),
+        sa.CheckConstraint(
+            "hours_per_week IS NULL OR hours_per_week BETWEEN 0 AND 60", name="hours_range"
+        ),
+        sa.Index("ix_situation_youth_start", "young_person_id", "start_date"),
+        sa.Index("ix_situation_start_kind", "start_date", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    young_person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("young_person.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(sa.String(24))
+    start_date: Mapped[dt.date]
+    end_date: Mapped[dt.date | None]
+    organisation: Mapped[str | None] = mapped_column(sa.String(200))
+    hours_per_week: Mapped[Decimal | None] = mapped_column(sa.Numeric(4, 1))
+    #: The proposal it came from, when a realised proposal led to it.
+    proposal_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("proposal.id", ondelete="SET NULL"), index=True
+    )
+
+    young_person: Mapped[YoungPerson] = relationship()
+    proposal: Mapped[Proposal | None] = relationship()
+
+    @property
+    def family(self) -> str:
+        return vocab.SITUATION_FAMILY_OF.get(self.kind, "other")
+
+    def __str__(self) -> str:
+        return f"{vocab.SITUATION_KINDS.label(self.kind)} depuis le {self.start_date:%d/%m/%Y}"
 
 
 class Referral(Timestamped, db.Model):

@@ -514,6 +514,10 @@ def load_partners(session: Session) -> int:
     return added
 
 
+#: Up to these amounts a counsellor grants directly (issue #13): ten tickets, an urgent 100 €.
+DELEGATION_THRESHOLDS = {"TICKETS-TRANSPORT": "20", "FAJ-SUBSISTANCE": "100"}
+
+
 def load_aid_catalogue(session: Session) -> int:
     """The aid catalogue, linked to the partner that delivers each aid; returns how many added."""
     existing = set(session.scalars(sa.select(AidType.code)))
@@ -535,6 +539,9 @@ def load_aid_catalogue(session: Session) -> int:
                 default_amount=Decimal(amount) if amount is not None else None,
                 yearly_budget=Decimal(budget) if budget is not None else None,
                 ceiling_per_youth=Decimal(ceiling) if ceiling is not None else None,
+                delegation_threshold=(
+                    Decimal(DELEGATION_THRESHOLDS[code]) if code in DELEGATION_THRESHOLDS else None
+                ),
                 description=description,
                 partner=partners.get(deliverers.get(code, "")),
                 active=True,

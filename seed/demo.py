@@ -310,6 +310,41 @@ PROPOSALS = [
 ]
 
 
+EMPLOYERS = [
+    "Boulangerie du Centre",
+    "Entrepôt Logistique Rhône",
+    "Mairie de Vénissieux",
+    "Hôpital Édouard-Herriot",
+    "Restaurant Le Comptoir",
+    "AFPA Lyon",
+    "GRETA Lyon Métropole",
+    "Supermarché des Pentes",
+    "Garage Moderne",
+    "Association Sport dans la Ville",
+]
+#: How long a situation of each kind lasts when it has a known end (days).
+SITUATION_DAYS = {"immersion": 14, "cdd_short": 90, "temping": 30, "training_prequalifying": 120}
+
+
+def _situation(
+    rng: random.Random, kinds: tuple[str, ...], when: dt.datetime, proposal: dict
+) -> dict:
+    """A situation a realised proposal led to, starting a few days before the interview that
+    recorded it."""
+    kind = rng.choice(kinds)
+    start = (when - dt.timedelta(days=rng.randint(2, 20))).date()
+    days = SITUATION_DAYS.get(kind)
+    return {
+        "young_person_id": proposal["young_person_id"],
+        "kind": kind,
+        "start_date": start,
+        "end_date": start + dt.timedelta(days=days) if days else None,
+        "organisation": rng.choice(EMPLOYERS),
+        "hours_per_week": rng.choice((None, 35, 35, 24, 20)),
+        "proposal_id": proposal["id"],
+    }
+
+
 #: Young people whose histories are generated, written and committed together (flat memory).
 HISTORY_CHUNK = 2000
 
@@ -338,6 +373,7 @@ def seed_histories(
         Interview,
         Objective,
         Proposal,
+        Situation,
     )
 
     rng = random.Random()
@@ -346,7 +382,7 @@ def seed_histories(
         d.id: [s.label for s in d.situations] for d in session.scalars(sa.select(DiagnosisDomain))
     }
     aids = dict(session.execute(sa.select(AidType.code, AidType.id)).all())
-    models = (Interview, DiagnosisEntry, Objective, Action, Proposal)
+    models = (Interview, DiagnosisEntry, Objective, Action, Proposal, Situation)
     next_ids = {
         model: (session.scalar(sa.select(sa.func.max(model.id))) or 0) + 1 for model in models
     }
@@ -398,6 +434,8 @@ def seed_histories(
             # One generator per young person: the same history whatever the chunk or the run,
             # so a second run adds nothing (not even to those too new to have an interview).
             rng.seed(seed * 1_000_003 + young_person_id)
+            # Situations draw from their own generator: the rest of the history is unchanged.
+            srng = random.Random(seed * 7_000_003 + young_person_id)
             stalling = rng.random() < 0.12
             low = max(min_interviews, min(3, max_interviews)) if stalling else min_interviews
             count = rng.randint(low, max_interviews)
@@ -441,13 +479,17 @@ def seed_histories(
                             else rng.choice(("done", "done", "in_progress")),
                             reviewed_at_id=interview_id,
                         )
-                    # Each interview asks what became of the open proposals (issue #13).
+                    # Each interview asks what became of the open proposals (issue #13); a
+                    # realised job, training or immersion mostly leads to a recorded situation.
                     for proposal in open_proposals:
                         proposal.update(
                             outcome=rng.choice(
                                 ("done", "done", "refused_youth", "refused_third", "prescribed")
                             )
                         )
+                        offered = vocab.SITUATIONS_FROM_PROPOSAL.get(proposal["kind"], ())
+                        if proposal["outcome"] == "done" and offered and srng.random() < 0.75:
+                            new(Situation, **_situation(srng, offered, when, proposal))
                     open_proposals = [p for p in open_proposals if p["outcome"] == "prescribed"]
                 for domain_id, _name in rng.sample(domains, k=min(3, len(domains))):
                     labels = situations.get(domain_id) or []

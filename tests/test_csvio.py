@@ -235,7 +235,7 @@ def test_cli_refusal_exit_code_and_json_errors(app, runner, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "entity", ["partners", "aids", "youths", "counsellors", "sites", "diagnosis"]
+    "entity", ["partners", "aids", "youths", "counsellors", "sites", "diagnosis", "situations"]
 )
 def test_export_then_import_changes_nothing(app, entity):
     from seed.catalogue import load_catalogue
@@ -243,6 +243,10 @@ def test_export_then_import_changes_nothing(app, entity):
 
     load_catalogue(db.session)
     seed_demo(db.session, 40)
+    if entity == "situations":  # recorded from realised proposals in the histories
+        from seed.demo import seed_histories
+
+        seed_histories(db.session, 40)
     make_partner(
         name='=HYPERLINK("http://evil")',
         phone="+44 20 7946 0958",  # a phone starting with "+", a formula for a spreadsheet

@@ -10,6 +10,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from backoffice.domain import interviews as rules
+from backoffice.domain import values
 from backoffice.extensions import db
 from backoffice.models import (
     Action,
@@ -79,16 +80,16 @@ def _finish_steps(client, interview):
     """Steps 2 to 5 with what validation needs."""
     _step(client, interview, 2, **HEADER)
     _step(client, interview, 3)
-    _step(client, interview, 4, **{"new-kind-0": "workshop", "new-description-0": "Atelier CV"})
+    _step(client, interview, 4, **{"new-0-kind": "workshop", "new-0-description": "Atelier CV"})
     _step(
         client,
         interview,
         5,
         **{
-            "new-what-0": "Finir le CV",
-            "new-who-0": "young_person",
-            "new-created_by-0": "young_person",
-            "new-due-0": "2026-12-01",
+            "new-0-what": "Finir le CV",
+            "new-0-who": "young_person",
+            "new-0-created_by": "young_person",
+            "new-0-due": "2026-12-01",
             "autonomy_level": "3",
         },
     )
@@ -101,22 +102,24 @@ def test_every_action_and_proposal_is_followed_up_and_applied_at_validation(clie
     assert "training proposé" in page and "Les propositions en attente de suite" in page
     ids = {name: a.id for name, a in actions.items()}
     # Postponed needs its new date.
-    body = _step(client, interview, 1, **{f"review-{ids['CV']}": "postponed"}).get_data(
+    body = _step(client, interview, 1, **{f"actions-{ids['CV']}-choice": "postponed"}).get_data(
         as_text=True
     )
     assert "Reporté à quand ?" in body
-    assert f'id="erreur-due-{ids["CV"]}"' in body  # the message sits under the date it asks for
+    assert (
+        f'id="erreur-actions-{ids["CV"]}-due"' in body
+    )  # the message sits under the date it asks for
     reviews = {
-        f"review-{ids['CV']}": "postponed",
-        f"due-{ids['CV']}": "2026-12-05",
-        f"review-{ids['CPAM']}": "done",
-        f"review-{ids['Mission locale']}": "abandoned",
-        f"by-{ids['Mission locale']}": "structure",
-        f"note-{ids['Mission locale']}": "Atelier supprimé",
-        f"review-{ids['Permis']}": "ongoing",
-        f"outcome-{proposals['training'].id}": "done",
-        f"outcome-{proposals['job'].id}": "ongoing",
-        f"objective-{objective.id}": "reached",
+        f"actions-{ids['CV']}-choice": "postponed",
+        f"actions-{ids['CV']}-due": "2026-12-05",
+        f"actions-{ids['CPAM']}-choice": "done",
+        f"actions-{ids['Mission locale']}-choice": "abandoned",
+        f"actions-{ids['Mission locale']}-by": "structure",
+        f"actions-{ids['Mission locale']}-note": "Atelier supprimé",
+        f"actions-{ids['Permis']}-choice": "ongoing",
+        f"proposals-{proposals['training'].id}-outcome": "done",
+        f"proposals-{proposals['job'].id}-outcome": "ongoing",
+        f"objectives-{objective.id}-status": "reached",
     }
     assert _step(client, interview, 1, **reviews).status_code == 302
     _finish_steps(client, interview)
@@ -157,7 +160,7 @@ def test_every_action_and_proposal_is_followed_up_and_applied_at_validation(clie
 def test_validation_waits_for_each_open_proposal(client, youth):
     _previous, actions, proposals, _objective = _earlier_work(youth)
     interview = _start(client, youth)
-    _step(client, interview, 1, **{f"review-{a.id}": "done" for a in actions.values()})
+    _step(client, interview, 1, **{f"actions-{a.id}-choice": "done" for a in actions.values()})
     _finish_steps(client, interview)
     client.post(f"/admin/interviews/{interview.id}/complete")
     db.session.expire_all()
@@ -174,19 +177,25 @@ def test_a_discarded_draft_leaves_the_file_as_it_was(client, youth):
         client,
         interview,
         1,
-        **{f"review-{a.id}": "done" for a in actions.values()},
-        **{f"objective-{objective.id}": "abandoned"},
+        **{f"actions-{a.id}-choice": "done" for a in actions.values()},
+        **{f"objectives-{objective.id}-status": "abandoned"},
     )
-    _step(client, interview, 2, **HEADER, **{f"assessment-{_domains()['sante']}": "identified"})
-    _step(client, interview, 3, **{"new-statement-0": "Trouver un appartement"})
+    _step(
+        client,
+        interview,
+        2,
+        **HEADER,
+        **{f"domains-{_domains()['sante']}-assessment": "identified"},
+    )
+    _step(client, interview, 3, **{"new-0-statement": "Trouver un appartement"})
     _step(
         client,
         interview,
         4,
         **{
-            "new-kind-0": "training",
-            "new-description-0": "Formation cariste",
-            "new-partner-0": str(partner.id),
+            "new-0-kind": "training",
+            "new-0-description": "Formation cariste",
+            "new-0-partner": str(partner.id),
         },
     )
     assert db.session.scalar(sa.select(sa.func.count(Referral.id))) == 1  # a draft referral
@@ -321,21 +330,21 @@ def test_an_aid_proposal_carries_its_amount_to_the_aid_request(client, youth):
 
     tickets = make_aid_type(name="Tickets de bus", unit="ticket", default_amount=Decimal("20"))
     interview = _start(client, youth)
-    row = {"new-kind-0": "financial_aid", "new-description-0": "Tickets pour les rendez-vous"}
+    row = {"new-0-kind": "financial_aid", "new-0-description": "Tickets pour les rendez-vous"}
     for typed, message in (
         ("1.500", "est ambigu"),  # refused, never read as 1,5
         ("-3", "un nombre négatif n&#39;est pas accepté"),
         ("0", "Un montant plus grand que zéro"),
     ):
         body = _step(
-            client, interview, 4, **row, **{"new-aid-0": str(tickets.id), "new-amount-0": typed}
+            client, interview, 4, **row, **{"new-0-aid": str(tickets.id), "new-0-amount": typed}
         ).get_data(as_text=True)
-        assert "new-amount-0" in body and 'aria-invalid="true"' in body, typed
+        assert "new-0-amount" in body and 'aria-invalid="true"' in body, typed
         assert message in body, typed
-    body = _step(client, interview, 4, **row, **{"new-amount-0": "10"}).get_data(as_text=True)
+    body = _step(client, interview, 4, **row, **{"new-0-amount": "10"}).get_data(as_text=True)
     assert "Un montant va avec une aide du catalogue" in body.replace("&#39;", "'")
     assert db.session.scalar(sa.select(sa.func.count(AidRequest.id))) == 0
-    _step(client, interview, 4, **row, **{"new-aid-0": str(tickets.id), "new-amount-0": "10"})
+    _step(client, interview, 4, **row, **{"new-0-aid": str(tickets.id), "new-0-amount": "10"})
     request = db.session.scalar(sa.select(AidRequest))
     assert request.amount_asked == Decimal("10")  # what was proposed, not the default 20
     assert db.session.scalar(sa.select(Proposal)).amount == Decimal("10")
@@ -357,8 +366,135 @@ def test_step_4_offers_first_the_partners_of_the_needs_noted_today(client, youth
     interview = _start(client, youth)
     page = client.get(f"/admin/interviews/{interview.id}/step/4").get_data(as_text=True)
     assert "En lien avec les besoins" not in page  # nothing noted yet: one plain list
-    _step(client, interview, 2, **HEADER, **{f"assessment-{_domains()['logement']}": "identified"})
+    _step(
+        client,
+        interview,
+        2,
+        **HEADER,
+        **{f"domains-{_domains()['logement']}-assessment": "identified"},
+    )
     page = client.get(f"/admin/interviews/{interview.id}/step/4").get_data(as_text=True)
     first = page.split("En lien avec les besoins notés aujourd")[1].split("</optgroup>")[0]
     assert "FJT Les Acacias" in first and "Auto-école solidaire" not in first
     assert "Auto-école solidaire" in page.split("Autres partenaires")[1]
+
+
+# --- appointments: the counsellor's day and week (issue #13) -----------------------------------
+
+
+def _appointment_set(youth, held: dt.datetime, appointment: dt.datetime):
+    return _interview(youth, held, autonomy_level="2", next_appointment=appointment)
+
+
+def test_past_appointments_leave_today_and_wait_to_be_recorded_from_home(client, youth):
+    now = values.local_now().replace(second=0)
+    superseded = now + dt.timedelta(hours=1)
+    past = now - dt.timedelta(hours=3)
+    _appointment_set(youth, now - dt.timedelta(days=20), superseded)  # held since: not shown
+    _appointment_set(youth, now - dt.timedelta(days=6), past)
+    home = client.get("/admin/").get_data(as_text=True)
+    assert "Rendez-vous passés, à pointer" in home and past.strftime("%d/%m %H:%M") in home
+    today = home[home.index('id="today"') : home.index("Cette semaine")]
+    assert str(youth) not in today  # neither the past one nor the superseded one
+    # Recorded from the home page, back to it.
+    response = client.post(
+        f"/admin/interviews/file/{youth.id}/attendance",
+        data={
+            "attendance": "absent",
+            "appointment": past.strftime("%Y-%m-%dT%H:%M"),
+            "back": "/admin/",
+        },
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/")
+    recorded = db.session.scalar(sa.select(Interview).where(Interview.attendance == "absent"))
+    assert recorded.starts_at == past
+    home = client.get("/admin/").get_data(as_text=True)
+    assert "Rendez-vous passés, à pointer" not in home
+    # The same form posted again (another tab): refused, nothing recorded twice.
+    again = client.post(
+        f"/admin/interviews/file/{youth.id}/attendance",
+        data={
+            "attendance": "absent",
+            "appointment": past.strftime("%Y-%m-%dT%H:%M"),
+            "back": "/admin/",
+        },
+        follow_redirects=True,
+    )
+    assert "déjà été pointé" in again.get_data(as_text=True)
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).where(Interview.attendance == "absent")) == 1
+    )
+
+
+def test_the_attendance_form_never_sends_elsewhere(client, youth):
+    past = values.local_now().replace(second=0) - dt.timedelta(hours=3)
+    _appointment_set(youth, past - dt.timedelta(days=6), past)
+    response = client.post(
+        f"/admin/interviews/file/{youth.id}/attendance",
+        data={"attendance": "cancelled_youth", "back": "https://evil.example/"},
+    )
+    assert "evil" not in response.headers["Location"]
+
+
+def test_the_week_view_shows_each_day_and_records_the_past(client, youth, counsellor):
+    from .factories import make_young_person
+
+    now = values.local_now().replace(second=0)
+    coming = (now + dt.timedelta(days=10)).replace(hour=14, minute=30)
+    other = make_young_person(site_id=counsellor.site_id, referent=counsellor, last_name="Zed")
+    _appointment_set(youth, now - dt.timedelta(days=4), coming)
+    past = now - dt.timedelta(days=1)
+    _appointment_set(other, now - dt.timedelta(days=9), past)
+    page = client.get(f"/admin/interviews/agenda?semaine={coming.date().isoformat()}")
+    body = page.get_data(as_text=True)
+    monday = coming.date() - dt.timedelta(days=coming.weekday())
+    assert f"semaine du {monday.strftime('%d/%m/%Y')}" in body
+    day = body[body.index(f'id="day-{coming.date().isoformat()}"') :]
+    assert (
+        day.index("14:30") < day.index("</section>")
+        and str(youth) in day[: day.index("</section>")]
+    )
+    assert body.count('class="card card-body mb-2 agenda-day') == 7
+    this_week = client.get(f"/admin/interviews/agenda?semaine={past.date().isoformat()}")
+    assert "Présent : commencer l&#39;entretien" in this_week.get_data(as_text=True) or (
+        "Présent : commencer l'entretien" in this_week.get_data(as_text=True)
+    )
+    bad = client.get("/admin/interviews/agenda?semaine=32/13/2026")
+    assert bad.status_code == 200 and "Semaine invalide" in bad.get_data(as_text=True)
+
+
+# --- the wizard as declared steps ---------------------------------------------------------------
+
+
+def test_each_step_is_one_declaration_and_one_partial(app):
+    from pathlib import Path
+
+    from backoffice.views import wizard
+
+    templates = Path(app.root_path) / "templates"
+    assert [s.key for s in wizard.STEPS] == [key for _n, key, _t in rules.STEPS]
+    for step in wizard.STEPS:
+        assert (templates / step.template).is_file(), step.template
+        assert issubclass(step.form_class, wizard.StepForm)
+
+
+def test_rows_meet_their_records_by_id_whatever_the_order(app):
+    from werkzeug.datastructures import MultiDict
+
+    from backoffice.views import wizard
+
+    with app.test_request_context():
+        form = wizard.SinceForm(
+            formdata=MultiDict(
+                {"actions-42-choice": "done", "actions-7-choice": "ongoing", "actions-7-due": ""}
+            )
+        )
+        assert form.actions.row(7).form.choice.data == "ongoing"
+        assert form.actions.row(42).form.choice.data == "done"
+        assert form.actions.row(5).form.choice.data is None  # a row not posted is empty
+        assert form.actions.row(42).form.choice.id == "actions-42-choice"
+        form = wizard.SinceForm(formdata=MultiDict({"actions-3-choice": "maybe"}))
+        assert not form.validate()
+        assert wizard.field_errors(form) == {
+            "actions-3-choice": "Revue de l'action : choix invalide."
+        }

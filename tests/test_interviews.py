@@ -69,10 +69,10 @@ def test_a_first_interview_skips_since_last_time_and_completes(client, youth):
         attendance="present",
         duration_minutes="45",
         **{
-            f"assessment-{d['logement']}": "identified",
-            f"situation-{d['logement']}": "Hébergé chez un tiers",
-            f"words-{d['logement']}": "Je dors chez mon cousin",
-            f"assessment-{d['sante']}": "no_need",
+            f"domains-{d['logement']}-assessment": "identified",
+            f"domains-{d['logement']}-situations": "Hébergé chez un tiers",
+            f"domains-{d['logement']}-words": "Je dors chez mon cousin",
+            f"domains-{d['sante']}-assessment": "no_need",
         },
     )
     assert response.headers["Location"].endswith("/step/3")
@@ -87,9 +87,9 @@ def test_a_first_interview_skips_since_last_time_and_completes(client, youth):
         interview,
         3,
         **{
-            "new-statement-0": "Avoir mon propre appartement",
-            "new-suggestion-0": "Demande de logement en FJT",
-            "new-domain-0": str(d["logement"]),
+            "new-0-statement": "Avoir mon propre appartement",
+            "new-0-suggestion": "Demande de logement en FJT",
+            "new-0-domain": str(d["logement"]),
         },
     )
     objective = db.session.scalar(sa.select(Objective))
@@ -102,9 +102,9 @@ def test_a_first_interview_skips_since_last_time_and_completes(client, youth):
         interview,
         4,
         **{
-            "new-kind-0": "financial_aid",
-            "new-description-0": "Dépôt de garantie FJT",
-            "new-aid-0": str(aid.id),
+            "new-0-kind": "financial_aid",
+            "new-0-description": "Dépôt de garantie FJT",
+            "new-0-aid": str(aid.id),
         },
     )
     assert db.session.scalar(sa.select(Proposal.aid_type_id)) == aid.id
@@ -114,10 +114,10 @@ def test_a_first_interview_skips_since_last_time_and_completes(client, youth):
         interview,
         5,
         **{
-            "new-what-0": "Remplir le dossier FJT",
-            "new-who-0": "young_person",
-            "new-created_by-0": "young_person",
-            "new-due-0": "2026-11-27",
+            "new-0-what": "Remplir le dossier FJT",
+            "new-0-who": "young_person",
+            "new-0-created_by": "young_person",
+            "new-0-due": "2026-11-27",
             "autonomy_level": "2",
             "next_appointment": "2026-11-27T14:00",
             "public_summary": "On monte le dossier FJT ensemble.",
@@ -147,10 +147,10 @@ def test_each_step_validates_on_its_own(client, youth):
         client,
         interview,
         3,
-        **{"new-statement-0": "Trouver une formation", "new-suggestion-0": "trouver une formation"},
+        **{"new-0-statement": "Trouver une formation", "new-0-suggestion": "trouver une formation"},
     ).get_data(as_text=True)
     assert "Ce sont les mots du conseiller" in body
-    body = _step(client, interview, 3, **{"new-suggestion-0": "Faire un CV"}).get_data(as_text=True)
+    body = _step(client, interview, 3, **{"new-0-suggestion": "Faire un CV"}).get_data(as_text=True)
     assert "sa formulation est obligatoire" in body
     assert db.session.scalar(sa.select(sa.func.count(Objective.id))) == 0
     body = _step(client, interview, 4).get_data(as_text=True)
@@ -159,7 +159,7 @@ def test_each_step_validates_on_its_own(client, youth):
         client,
         interview,
         5,
-        **{"new-what-0": "Appeler", "new-who-0": "young_person", "new-created_by-0": "counsellor"},
+        **{"new-0-what": "Appeler", "new-0-who": "young_person", "new-0-created_by": "counsellor"},
     ).get_data(as_text=True)
     assert "Une échéance évite de tourner en rond" in body
 
@@ -173,10 +173,10 @@ def test_finishing_without_outcome_needs_a_reason(client, youth):
         interview,
         5,
         **{
-            "new-what-0": "Réfléchir aux métiers",
-            "new-who-0": "young_person",
-            "new-created_by-0": "counsellor",
-            "new-due-0": "2026-12-01",
+            "new-0-what": "Réfléchir aux métiers",
+            "new-0-who": "young_person",
+            "new-0-created_by": "counsellor",
+            "new-0-due": "2026-12-01",
             "autonomy_level": "1",
         },
     )
@@ -205,7 +205,7 @@ def test_a_draft_resumes_where_it_was_and_back_keeps_what_was_typed(client, yout
         kind="first",
         attendance="present",
     )
-    _step(client, interview, 3, go="prev", **{"new-statement-0": "Passer le permis"})
+    _step(client, interview, 3, go="prev", **{"new-0-statement": "Passer le permis"})
     assert db.session.scalar(sa.select(Objective.statement)) == "Passer le permis"
     again = client.post(f"/admin/interviews/new/{youth.id}")  # the same draft, at step 3
     assert again.headers["Location"].endswith(f"/{interview.id}/step/3")
@@ -228,12 +228,15 @@ def test_a_follow_up_reviews_the_previous_actions(client, youth):
     assert interview.kind == "follow_up" and interview.step == 1
     page = client.get(f"/admin/interviews/{interview.id}/step/1").get_data(as_text=True)
     assert "Appeler la CPAM" in page
-    body = _step(client, interview, 1, **{f"review-{action.id}": "abandoned"}).get_data(
+    body = _step(client, interview, 1, **{f"actions-{action.id}-choice": "abandoned"}).get_data(
         as_text=True
     )
     assert "Qui a abandonné l&#39;action" in body  # who gave it up, then why
     body = _step(
-        client, interview, 1, **{f"review-{action.id}": "abandoned", f"by-{action.id}": "structure"}
+        client,
+        interview,
+        1,
+        **{f"actions-{action.id}-choice": "abandoned", f"actions-{action.id}-by": "structure"},
     ).get_data(as_text=True)
     assert "Dites pourquoi l&#39;action est abandonnée." in body
     _step(
@@ -241,9 +244,9 @@ def test_a_follow_up_reviews_the_previous_actions(client, youth):
         interview,
         1,
         **{
-            f"review-{action.id}": "abandoned",
-            f"by-{action.id}": "structure",
-            f"note-{action.id}": "Plus de rendez-vous à la CPAM avant janvier",
+            f"actions-{action.id}-choice": "abandoned",
+            f"actions-{action.id}-by": "structure",
+            f"actions-{action.id}-note": "Plus de rendez-vous à la CPAM avant janvier",
         },
     )
     db.session.expire_all()
@@ -280,10 +283,14 @@ def test_the_diagnosis_records_only_what_was_discussed(client, youth):
     )
     # A situation ticked without saying where the domain stands is refused, not guessed.
     body = _step(
-        client, interview, 2, **header, **{f"situation-{d['logement']}": "Hébergé chez un tiers"}
+        client,
+        interview,
+        2,
+        **header,
+        **{f"domains-{d['logement']}-situations": "Hébergé chez un tiers"},
     ).get_data(as_text=True)
     assert "Logement : où en est ce domaine ?" in body
-    _step(client, interview, 2, **header, **{f"assessment-{d['sante']}": "identified"})
+    _step(client, interview, 2, **header, **{f"domains-{d['sante']}-assessment": "identified"})
     recorded = db.session.scalars(
         sa.select(DiagnosisEntry).where(DiagnosisEntry.interview_id == interview.id)
     ).all()
@@ -446,12 +453,12 @@ def test_a_referral_or_an_aid_from_step_4_starts_as_a_draft(client, youth):
         interview,
         4,
         **{
-            "new-kind-0": "referral",
-            "new-description-0": "Bilan psy",
-            "new-partner-0": str(psy.id),
-            "new-kind-1": "material_aid",
-            "new-description-1": "Tickets",
-            "new-aid-1": str(aid.id),
+            "new-0-kind": "referral",
+            "new-0-description": "Bilan psy",
+            "new-0-partner": str(psy.id),
+            "new-1-kind": "material_aid",
+            "new-1-description": "Tickets",
+            "new-1-aid": str(aid.id),
         },
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]

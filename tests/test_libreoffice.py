@@ -34,10 +34,11 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def demo(app):
     from seed.catalogue import load_catalogue
-    from seed.demo import seed_demo
+    from seed.demo import seed_demo, seed_histories
 
     load_catalogue(db.session)
     seed_demo(db.session, 60)
+    seed_histories(db.session, 60)  # realised proposals leave situations to export
     make_partner(  # what a spreadsheet would run, and a theme name holding commas
         name='=HYPERLINK("http://evil")',
         phone="+44 20 7946 0958",

@@ -110,6 +110,8 @@ def _pages(counsellor_id: int) -> list[str]:
         "/admin/referral/",
         "/admin/aidrequest/",
         "/admin/partner/",
+        "/admin/interviews/agenda",
+        "/admin/situation/",
     ]
 
 

@@ -629,3 +629,84 @@ def test_the_aid_page_and_the_wizard_show_what_the_young_person_already_received
     draft = db.session.scalar(sa.select(Interview).where(Interview.status == "draft"))
     step = client.get(f"/admin/interviews/{draft.id}/step/4").get_data(as_text=True)
     assert "plafond 20\u00a0tickets / jeune / an (déjà accordé : 8\u00a0tickets)" in step
+
+
+# --- delegation: a counsellor grants small aids directly (issue #13) --------------------------
+
+
+def test_a_counsellor_grants_directly_up_to_the_delegation_threshold(app):
+    aid = make_aid_type(unit="ticket", delegation_threshold=Decimal("20"), ceiling_per_youth=None)
+    request = _aid_request(aid, amount="10", status="draft")
+    assert "grant_direct" in [t.name for t in flows.AID_REQUEST.available(request, COUNSELLOR)]
+    fire(
+        db.session, flows.AID_REQUEST, request, "grant_direct", COUNSELLOR, {"amount_granted": "10"}
+    )
+    db.session.commit()
+    assert (request.status, request.amount_granted) == ("granted", Decimal("10"))
+    [event] = events_of(db.session, "aid_request", request.id)
+    assert (event.transition, event.from_state, event.to_state) == (
+        "grant_direct",
+        "draft",
+        "granted",
+    )
+    # One ticket more than the threshold goes through the instruction path.
+    above = _aid_request(aid, amount="21", status="draft")
+    with pytest.raises(TransitionRefused, match="Au-delà de 20\u00a0tickets, l.accord revient"):
+        fire(
+            db.session,
+            flows.AID_REQUEST,
+            above,
+            "grant_direct",
+            COUNSELLOR,
+            {"amount_granted": "21"},
+        )
+
+
+def test_without_a_threshold_direct_grant_is_neither_offered_nor_possible(app):
+    request = _aid_request(make_aid_type(delegation_threshold=None), status="draft")
+    assert "grant_direct" not in [t.name for t in flows.AID_REQUEST.available(request, COUNSELLOR)]
+    with pytest.raises(TransitionRefused, match="pas de seuil de délégation"):
+        fire(
+            db.session,
+            flows.AID_REQUEST,
+            request,
+            "grant_direct",
+            COUNSELLOR,
+            {"amount_granted": "1"},
+        )
+
+
+def test_a_direct_grant_still_meets_the_ceiling_and_cannot_be_overridden(app):
+    aid = make_aid_type(delegation_threshold=Decimal("100"), ceiling_per_youth=Decimal("150"))
+    youth = make_young_person()
+    first = _aid_request(aid, youth=youth, status="draft")
+    fire(
+        db.session, flows.AID_REQUEST, first, "grant_direct", COUNSELLOR, {"amount_granted": "100"}
+    )
+    second = _aid_request(aid, youth=youth, status="draft")
+    with pytest.raises(TransitionRefused, match="plafond par jeune"):
+        fire(
+            db.session,
+            flows.AID_REQUEST,
+            second,
+            "grant_direct",
+            ADMIN,
+            {"amount_granted": "60", "override": "urgence"},
+        )
+
+
+def test_the_aid_page_offers_the_direct_grant_and_says_the_threshold(client, auth):
+    site = make_site(name="Antenne Test")
+    counsellor = auth.login(role="counsellor", site=site)
+    youth = make_young_person(site=site, referent=counsellor)
+    aid = make_aid_type(unit="ticket", delegation_threshold=Decimal("20"))
+    request = _aid_request(aid, amount="10", youth=youth, status="draft")
+    page = client.get(f"/admin/aidrequest/workflow/?id={request.id}").get_data(as_text=True)
+    assert "Accorder directement (délégation)" in page and "jusqu'à 20\u00a0tickets" in page
+    response = client.post(
+        f"/admin/aidrequest/workflow/?id={request.id}",
+        data={"transition": "grant_direct", "version": request.version, "amount_granted": "10"},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(AidRequest, request.id).status == "granted"

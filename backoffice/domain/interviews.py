@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -17,13 +18,18 @@ from sqlalchemy.orm import Session
 from ..models import (
     Action,
     AidRequest,
+    AidType,
     DiagnosisDomain,
     DiagnosisEntry,
     Interview,
     Objective,
+    Partner,
     Proposal,
     Referral,
+    YoungPerson,
 )
+from . import situations
+from . import vocabularies as vocab
 from .vocabularies import N_
 
 STEPS = (
@@ -182,11 +188,28 @@ def review_action(
     _keep(interview, "actions", action.id, decision)
 
 
-def review_proposal(interview: Interview, proposal: Proposal, outcome: str | None) -> None:
-    """Record what became of an open proposal; applied at validation."""
+def review_proposal(
+    interview: Interview,
+    proposal: Proposal,
+    outcome: str | None,
+    situation: dict | None = None,
+) -> None:
+    """Record what became of an open proposal and, when it was realised and led to a job, a
+    training or a work-study contract, the young person's new situation (read by
+    ``situations.read``); both are applied at validation."""
     if outcome and outcome not in dict(PROPOSAL_REVIEWS):
         raise ReviewRefused(N_("Choix invalide."))
+    if situation is not None and outcome != "done":
+        raise ReviewRefused(
+            N_("Une situation s'enregistre pour une proposition réalisée."), "situation"
+        )
     _keep(interview, "proposals", proposal.id, outcome or None)
+    _keep(
+        interview,
+        "situations",
+        proposal.id,
+        situations.to_json(situation) if situation is not None else None,
+    )
 
 
 def mark_objective(interview: Interview, objective: Objective, status: str) -> None:
@@ -235,6 +258,12 @@ def apply_pending(session: Session, interview: Interview) -> None:
         proposal = session.get(Proposal, int(key))
         if proposal is not None and outcome != "ongoing":
             proposal.outcome = outcome
+    kept_situations = pending(interview, "situations")
+    for key, kept in kept_situations.items():
+        if pending(interview, "proposals").get(key) == "done":
+            situations.record(
+                session, interview.young_person_id, situations.from_json(kept), int(key)
+            )
     for key, status in pending(interview, "objectives").items():
         objective = session.get(Objective, int(key))
         if objective is not None:
@@ -281,6 +310,45 @@ def record_missed(
     )
     session.add(record)
     return record
+
+
+def pending_appointment():
+    """SQL: this interview's ``next_appointment`` is still the young person's appointment — the
+    interview is validated and none was validated after it (a held, missed or postponed
+    appointment is recorded as a later interview, which sets the next one)."""
+    later = sa.orm.aliased(Interview)
+    return sa.and_(
+        Interview.status == "completed",
+        Interview.next_appointment.is_not(None),
+        ~sa.exists().where(
+            later.young_person_id == Interview.young_person_id,
+            later.status == "completed",
+            sa.or_(
+                later.starts_at > Interview.starts_at,
+                sa.and_(later.starts_at == Interview.starts_at, later.id > Interview.id),
+            ),
+        ),
+    )
+
+
+def appointments(referent_id: int, start: dt.datetime, end: dt.datetime):
+    """The appointments of a counsellor's young people between ``start`` and ``end`` (local
+    time), in order: a SELECT of (when, young person) rows for the caller to page or cap."""
+    return (
+        sa.select(Interview.next_appointment, YoungPerson)
+        .join(YoungPerson, Interview.young_person_id == YoungPerson.id)
+        .where(
+            YoungPerson.referent_id == referent_id,
+            Interview.next_appointment >= start,
+            Interview.next_appointment < end,
+            pending_appointment(),
+        )
+        .order_by(Interview.next_appointment, Interview.id)
+    )
+
+
+#: How far back an appointment nobody recorded is still shown "to record".
+TO_RECORD_DAYS = 30
 
 
 def discard(session: Session, interview: Interview) -> None:
@@ -394,6 +462,207 @@ def domains(session: Session) -> list[DiagnosisDomain]:
         .options(sa.orm.selectinload(DiagnosisDomain.situations))
         .order_by(DiagnosisDomain.position)
     ).all()
+
+
+# --- what each step records: the rules the wizard's steps apply ----------------------------
+
+#: The most hours a week a proposal (or a situation) may take.
+MAX_HOURS_PER_WEEK = 60
+#: The kinds of proposal that open a draft referral when a partner is named.
+REFERRAL_PROPOSALS = ("referral", "training", "immersion", "workshop")
+#: The kinds of proposal that open a draft aid request when an aid of the catalogue is named.
+AID_PROPOSALS = ("financial_aid", "material_aid")
+
+
+def record_domain(
+    session: Session,
+    interview: Interview,
+    domain: DiagnosisDomain,
+    assessment: str | None,
+    ticked: list[str],
+    words: str | None,
+) -> None:
+    """Step 2: what was said today about one domain. A domain not discussed (no assessment)
+    records nothing — and loses what an earlier save of this draft recorded; situations or
+    words without an assessment are refused (``assessment``)."""
+    allowed = {situation.label for situation in domain.situations}
+    ticked = [label for label in ticked if label in allowed]
+    words = (words or "").strip() or None
+    entry = next((e for e in interview.diagnosis if e.domain_id == domain.id), None)
+    if not assessment:
+        if ticked or words:
+            raise ReviewRefused(
+                N_(
+                    "%(field)s : où en est ce domaine ? Vous avez noté une situation ou ses "
+                    "mots, mais pas l'évaluation."
+                ),
+                "assessment",
+            )
+        if entry is not None:
+            interview.diagnosis.remove(entry)
+        return
+    if assessment not in vocab.ASSESSMENTS:
+        raise ReviewRefused(N_("%(field)s : choix invalide."), "assessment")
+    if entry is None:
+        entry = DiagnosisEntry(domain_id=domain.id, young_person_id=interview.young_person_id)
+        interview.diagnosis.append(entry)
+    entry.assessment, entry.situations, entry.young_person_words = assessment, ticked, words
+
+
+def agree_objective(
+    session: Session,
+    interview: Interview,
+    statement: str,
+    suggestion: str | None,
+    target: dt.date | None,
+    domain_id: int | None,
+) -> Objective | None:
+    """Step 3: an objective defined with the young person, in their words (``statement``);
+    the counsellor's own idea goes in ``suggestion`` and may not stand in for them. None when
+    the row is empty."""
+    statement, suggestion = (statement or "").strip(), (suggestion or "").strip()
+    if not statement and not suggestion:
+        return None
+    if not statement:
+        raise ReviewRefused(
+            N_("L'objectif s'écrit avec les mots du jeune : sa formulation est obligatoire."),
+            "statement",
+        )
+    if copies_suggestion(statement, suggestion):
+        raise ReviewRefused(
+            N_("Ce sont les mots du conseiller : notez l'objectif tel que le jeune le dit."),
+            "statement",
+        )
+    if domain_id is not None and session.get(DiagnosisDomain, domain_id) is None:
+        domain_id = None
+    objective = Objective(
+        young_person_id=interview.young_person_id,
+        domain_id=domain_id,
+        statement=statement,
+        counsellor_suggestion=suggestion or None,
+        agreed_at_id=interview.id,
+        target_date=target,
+        status="open",
+    )
+    session.add(objective)
+    return objective
+
+
+def propose(
+    session: Session,
+    interview: Interview,
+    kind: str | None,
+    description: str,
+    outcome: str | None = "prescribed",
+    hours: Decimal | None = None,
+    amount: Decimal | None = None,
+    aid_type_id: int | None = None,
+    partner_id: int | None = None,
+) -> Proposal | None:
+    """Step 4: something concrete the interview produced. A partner on a referral, a training,
+    an immersion or a workshop opens a draft referral; an aid of the catalogue a draft aid
+    request (for the proposal's amount, else the aid's default). None when the row is empty;
+    :class:`ReviewRefused` names the field at fault."""
+    description = (description or "").strip()
+    if not kind and not description:
+        return None
+    if kind not in vocab.PROPOSAL_KINDS:
+        raise ReviewRefused(N_("Choisissez le type de proposition."), "kind")
+    if not description:
+        raise ReviewRefused(N_("Décrivez la proposition."), "description")
+    if hours is not None and not 0 <= hours <= MAX_HOURS_PER_WEEK:
+        raise ReviewRefused(N_("Un nombre d'heures de 0 à 60."), "hours")
+    aid = session.get(AidType, aid_type_id) if aid_type_id is not None else None
+    partner = session.get(Partner, partner_id) if partner_id is not None else None
+    if amount is not None:
+        if aid is None:
+            raise ReviewRefused(
+                N_("Un montant va avec une aide du catalogue : choisissez-la."), "amount"
+            )
+        if amount <= 0:
+            raise ReviewRefused(N_("Un montant plus grand que zéro."), "amount")
+    proposal = Proposal(
+        young_person_id=interview.young_person_id,
+        kind=kind,
+        outcome=outcome if outcome in vocab.PROPOSAL_OUTCOMES else "prescribed",
+        description=description,
+        hours_per_week=hours,
+        amount=amount,
+        aid_type_id=aid.id if aid is not None else None,
+        partner_id=partner.id if partner is not None else None,
+    )
+    interview.proposals.append(proposal)
+    if partner is not None and kind in REFERRAL_PROPOSALS:
+        session.add(
+            Referral(
+                young_person_id=interview.young_person_id,
+                partner_id=partner.id,
+                counsellor_id=interview.counsellor_id,
+                aid_type_id=proposal.aid_type_id,
+                reason=description,
+                status="draft",
+                proposal=proposal,
+            )
+        )
+    elif aid is not None and kind in AID_PROPOSALS and (amount or aid.default_amount):
+        session.add(
+            AidRequest(
+                young_person_id=interview.young_person_id,
+                aid_type_id=aid.id,
+                interview=interview,
+                counsellor_id=interview.counsellor_id,
+                amount_asked=amount or aid.default_amount,
+                budget_year=interview.starts_at.year,
+                status="draft",
+            )
+        )
+    return proposal
+
+
+def outcome_problem(interview: Interview) -> str | None:
+    """Every interview held ends with something concrete, or says why not."""
+    if (
+        interview.attendance == "present"
+        and not interview.proposals
+        and not (interview.no_outcome_reason or "").strip()
+    ):
+        return N_(
+            "Chaque entretien se termine par quelque chose de concret : ajoutez une "
+            "proposition, ou dites pourquoi il n'y en a pas aujourd'hui."
+        )
+    return None
+
+
+def plan_action(
+    session: Session,
+    interview: Interview,
+    what: str,
+    who: str | None,
+    created_by: str | None,
+    due: dt.date | None,
+    objective_id: int | None = None,
+) -> Action | None:
+    """Step 5: work to do before the next interview — who does what, for when (a due date is
+    required: it keeps the accompaniment from going in circles). None when the row is empty."""
+    what = (what or "").strip()
+    if not what:
+        return None
+    if who not in vocab.PARTIES or created_by not in vocab.CREATORS:
+        raise ReviewRefused(N_("Dites qui fait l'action et qui l'a proposée."), "what")
+    if due is None:
+        raise ReviewRefused(N_("Pour quand ? Une échéance évite de tourner en rond."), "due")
+    open_ids = {o.id for o in open_objectives(session, interview.young_person_id)}
+    action = Action(
+        young_person_id=interview.young_person_id,
+        set_at_id=interview.id,
+        what=what,
+        who=who,
+        created_by=created_by,
+        due_date=due,
+        objective_id=objective_id if objective_id in open_ids else None,
+    )
+    session.add(action)
+    return action
 
 
 def completion_problems(session: Session, interview: Interview) -> list[str]:

@@ -465,6 +465,26 @@ def _check_grant(session, request: AidRequest, values, actor):
     return "Accord impossible : " + " ; ".join(problems) + "."
 
 
+def _check_direct_grant(session, request: AidRequest, values, actor):
+    """A counsellor grants directly up to the aid's delegation threshold (one step, logged);
+    above it, or for an aid without one, the request goes through the instruction path. The
+    ceiling and the envelope are checked as for any grant, without the admin's override."""
+    amount = _amount(values.get("amount_granted"))
+    aid = session.get(AidType, request.aid_type_id)
+    if aid.delegation_threshold is None:
+        return (
+            "Cette aide n'a pas de seuil de délégation : demandez les justificatifs, "
+            "la décision revient à la direction."
+        )
+    if amount > aid.delegation_threshold:
+        return (
+            f"Au-delà de {format_quantity(aid.delegation_threshold, aid.unit)}, l'accord "
+            "revient à la direction : demandez les justificatifs pour l'instruire."
+        )
+    values.pop("override", None)
+    return _check_grant(session, request, values, actor)
+
+
 def _on_grant(session, request, values, actor):
     request.amount_granted = values["amount_granted"]
     request.decision_date = dt.date.today()
@@ -493,6 +513,17 @@ AID_REQUEST = Workflow(
     states=dict(vocab.AID_REQUEST_STATES.pairs),
     transitions=[
         Transition("submit", "Demander les justificatifs", ("draft",), "awaiting_documents", STAFF),
+        Transition(
+            "grant_direct",
+            "Accorder directement (délégation)",
+            ("draft",),
+            "granted",
+            STAFF,
+            fields=(("amount_granted", "Montant accordé", True),),
+            guard=_check_direct_grant,
+            apply=_on_grant,
+            offered=lambda request: request.aid_type.delegation_threshold is not None,
+        ),
         Transition(
             "review",
             "Justificatifs reçus : instruire",

@@ -409,3 +409,11 @@ def parse_siret(text: str) -> str:
             f"« {original} » n'est pas un SIRET valide (14 chiffres dont la clé est juste)."
         )
     return digits
+
+
+def local_now() -> dt.datetime:
+    """Now, in the mission locale's time (Paris), naive to the minute's second: interviews and
+    appointments are typed and stored in local time."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo("Europe/Paris")).replace(tzinfo=None, microsecond=0)

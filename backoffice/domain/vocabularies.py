@@ -433,6 +433,73 @@ PAYMENT_METHODS = Vocabulary(
     ],
 )
 
+#: What the young person is doing (*situation*), dated: the outcome a mission locale reports.
+SITUATION_KINDS = Vocabulary(
+    "situation_kind",
+    [
+        ("cdi", N_("Emploi en CDI")),
+        ("cdd_long", N_("Emploi en CDD de 6 mois ou plus")),
+        ("cdd_short", N_("Emploi en CDD de moins de 6 mois")),
+        ("temping", N_("Intérim")),
+        ("subsidised", N_("Contrat aidé")),
+        ("self_employed", N_("Création d'entreprise, indépendant")),
+        ("apprenticeship", N_("Contrat d'apprentissage")),
+        ("professionalisation", N_("Contrat de professionnalisation")),
+        ("training_qualifying", N_("Formation qualifiante")),
+        ("training_prequalifying", N_("Formation pré-qualifiante")),
+        ("training_other", N_("Autre formation")),
+        ("immersion", N_("Immersion en entreprise (PMSMP)")),
+        ("civic_service", N_("Service civique")),
+        ("schooling", N_("Scolarité")),
+        ("job_seeking", N_("Recherche d'emploi")),
+        ("other", N_("Autre situation")),
+    ],
+)
+
+#: The families the activity report counts situations by.
+SITUATION_FAMILIES = Vocabulary(
+    "situation_family",
+    [
+        ("employment", N_("Emploi")),
+        ("work_study", N_("Alternance")),
+        ("training", N_("Formation")),
+        ("immersion", N_("Immersion")),
+        ("civic_service", N_("Service civique")),
+        ("schooling", N_("Scolarité")),
+        ("job_seeking", N_("Recherche d'emploi")),
+        ("other", N_("Autre")),
+    ],
+)
+
+#: Each situation's family; *lasting employment* is a CDI or a CDD of 6 months or more.
+SITUATION_FAMILY_OF = {
+    "cdi": "employment",
+    "cdd_long": "employment",
+    "cdd_short": "employment",
+    "temping": "employment",
+    "subsidised": "employment",
+    "self_employed": "employment",
+    "apprenticeship": "work_study",
+    "professionalisation": "work_study",
+    "training_qualifying": "training",
+    "training_prequalifying": "training",
+    "training_other": "training",
+    "immersion": "immersion",
+    "civic_service": "civic_service",
+    "schooling": "schooling",
+    "job_seeking": "job_seeking",
+    "other": "other",
+}
+LASTING_EMPLOYMENT = frozenset({"cdi", "cdd_long"})
+
+#: The situations a realised proposal of each kind may lead to (the wizard offers to record one).
+SITUATIONS_FROM_PROPOSAL = {
+    "job": tuple(k for k, f in SITUATION_FAMILY_OF.items() if f in ("employment", "work_study")),
+    "training": ("training_qualifying", "training_prequalifying", "training_other"),
+    "immersion": ("immersion",),
+    "programme": ("civic_service", "training_other", "other"),
+}
+
 LOCALES = Vocabulary("locale", [("fr", "Français"), ("en", "English")])
 
 ALL = {
@@ -463,6 +530,8 @@ ALL = {
         PROPOSAL_KINDS,
         PROPOSAL_OUTCOMES,
         AUTONOMY_LEVELS,
+        SITUATION_KINDS,
+        SITUATION_FAMILIES,
         LOCALES,
     )
 }

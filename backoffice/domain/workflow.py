@@ -49,6 +49,9 @@ class Transition:
     guard: Callable[[Session, object, dict, Actor], str | None] | None = None
     #: applies the transition's values to the record (after the guard)
     apply: Callable[[Session, object, dict, Actor], None] | None = None
+    #: offered only when this says so about the record (e.g. an aid with a delegation threshold);
+    #: firing it otherwise is still refused by the guard
+    offered: Callable[[object], bool] | None = None
 
 
 @dataclass
@@ -66,7 +69,13 @@ class Workflow:
 
     def available(self, record, actor: Actor) -> list[Transition]:
         """The transitions this actor may fire on this record now."""
-        return [t for t in self.transitions if record.status in t.sources and actor.role in t.roles]
+        return [
+            t
+            for t in self.transitions
+            if record.status in t.sources
+            and actor.role in t.roles
+            and (t.offered is None or t.offered(record))
+        ]
 
     def steps(self) -> list[tuple[str, str, str, list[str]]]:
         """Every arrow of the diagram as text: (from state, transition, to state, roles), labels

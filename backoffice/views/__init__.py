@@ -18,6 +18,7 @@ from ..models import (
     Partner,
     Referral,
     Site,
+    Situation,
     Theme,
     User,
     YoungPerson,
@@ -36,6 +37,7 @@ from .imports import ImportView, check_declarations
 from .interviews import InterviewView
 from .people import AccountView, CounsellorView, MyYoungPeopleView, SiteView, YoungPersonView
 from .referrals import AidRequestView, ReferralView
+from .situations import SituationView
 
 REFERENCES = _l("Référentiels")
 FOLLOW_UP = _l("Orientations et aides")
@@ -92,6 +94,15 @@ def init_app(app) -> Admin:
     admin.add_view(
         AidRequestView(
             AidRequest, db, name=_l("Demandes d'aide"), endpoint="aidrequest", category=FOLLOW_UP
+        )
+    )
+    admin.add_view(
+        SituationView(
+            Situation,
+            db,
+            name=_l("Situations des jeunes"),
+            endpoint="situation",
+            category=FOLLOW_UP,
         )
     )
     app.register_blueprint(referrals.bp)

@@ -154,10 +154,14 @@ class AidTypeView(BackofficeModelView):
         "yearly_budget",
         "budget",
         "ceiling_per_youth",
+        "delegation_threshold",
         "partner",
         "active",
     ]
-    column_labels = {"budget": _l("Cette année")}
+    column_labels = {
+        "budget": _l("Cette année"),
+        "delegation_threshold": _l("Accord direct jusqu'à"),
+    }
     column_sortable_list = [
         "code",
         "name",
@@ -174,6 +178,7 @@ class AidTypeView(BackofficeModelView):
         "default_amount": _amount_cell,
         "yearly_budget": _amount_cell,
         "ceiling_per_youth": _amount_cell,
+        "delegation_threshold": _amount_cell,
     }
     column_searchable_list = ["code", "name", "description"]
     form_columns = [
@@ -185,6 +190,7 @@ class AidTypeView(BackofficeModelView):
         "default_amount",
         "yearly_budget",
         "ceiling_per_youth",
+        "delegation_threshold",
         "partner",
         "active",
     ]
@@ -205,6 +211,14 @@ class AidTypeView(BackofficeModelView):
         "default_amount": _amount,
         "yearly_budget": _amount,
         "ceiling_per_youth": _amount,
+        "delegation_threshold": {
+            **_amount,
+            "description": _l(
+                "Jusqu'à ce montant, le conseiller accorde l'aide directement (tracé dans le "
+                "suivi) ; au-delà, ou si vide, la demande est instruite et décidée par la "
+                "direction."
+            ),
+        },
     }
 
     def on_model_change(self, form, model, is_created):

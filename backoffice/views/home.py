@@ -10,7 +10,7 @@ from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
 from ..domain import interviews as interview_rules
-from ..domain import scope
+from ..domain import scope, values
 from ..domain import vocabularies as vocab
 from ..extensions import db
 from ..models import OPEN_ACTIONS_SQL, Action, AidType, Interview, Partner, User, YoungPerson
@@ -72,17 +72,16 @@ def _counsellor_agenda() -> dict:
     A fixed number of queries whatever the caseload (the progress state is kept on the young
     person, see domain/interviews.py)."""
     today = dt.date.today()
+    now = values.local_now()
     week_end = today + dt.timedelta(days=7 - today.weekday())
-    upcoming = (
-        YoungPerson.referent_id == current_user.id,
-        Interview.next_appointment >= dt.datetime.combine(today, dt.time()),
-        Interview.next_appointment < dt.datetime.combine(week_end, dt.time()),
-    )
+    # Appointments to come this week; those past (today's included) wait to be recorded.
     appointments, appointments_more = _capped(
-        sa.select(Interview.next_appointment, YoungPerson)
-        .join(YoungPerson, Interview.young_person_id == YoungPerson.id)
-        .where(*upcoming)
-        .order_by(Interview.next_appointment, Interview.id)
+        interview_rules.appointments(current_user.id, now, dt.datetime.combine(week_end, dt.time()))
+    )
+    to_record, to_record_more = _capped(
+        interview_rules.appointments(
+            current_user.id, now - dt.timedelta(days=interview_rules.TO_RECORD_DAYS), now
+        )
     )
     mine_drafts = (Interview.counsellor_id == current_user.id, Interview.status == "draft")
     drafts, drafts_more = _capped(
@@ -119,6 +118,9 @@ def _counsellor_agenda() -> dict:
         "today": [(when, y) for when, y in appointments if when.date() == today],
         "week": [(when, y) for when, y in appointments if when.date() != today],
         "appointments_more": appointments_more,
+        "to_record": to_record,
+        "to_record_more": to_record_more,
+        "missed_choices": [(code, vocab.ATTENDANCE.label(code)) for code in interview_rules.MISSED],
         "drafts": drafts,
         "drafts_more": drafts_more,
         "overdue": overdue,

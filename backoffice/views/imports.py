@@ -97,7 +97,7 @@ class ImportView(BaseView):
         return Path(current_app.config["IMPORT_UPLOAD_FOLDER"])
 
     def _site_restriction(self, entity: str) -> int | None:
-        if entity == "youths" and current_user.role != "admin":
+        if entity in ("youths", "situations") and current_user.role != "admin":
             return current_user.site_id or -1
         return None
 

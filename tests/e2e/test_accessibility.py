@@ -187,6 +187,8 @@ def _tour(browser, app, world: dict, width: int, check) -> int:
                 "/admin/referral/stats/",
                 "/admin/referral/new/",
                 "/admin/aidrequest/new/",
+                "/admin/interviews/agenda",
+                f"/admin/situation/new/?young_person={youth}",
             ]
         if role == "admin":  # every referral and aid request is in the admin's scope
             urls += [
@@ -227,6 +229,11 @@ def _tour(browser, app, world: dict, width: int, check) -> int:
             page.fill("#duration_minutes", "mille")
             page.click("button[value=stay]")
             visit(page, f"{role} étape 2 (durée invalide)")
+            page.goto(f"{base}/admin/interviews/file/{world['youth']}")
+            page.click("#situations summary")
+            page.select_option("#situation-kind", "cdi")
+            page.click("#situations form button")
+            visit(page, f"{role} dossier, situation sans date (en erreur)")
             # Leave no draft behind: the next tour opens the wizard again.
             with app.app_context():
                 db.session.execute(sa.delete(Interview).where(Interview.id == int(draft)))
@@ -318,7 +325,7 @@ def test_sign_in_and_one_wizard_step_with_the_keyboard_only(live_app, page):
     page.wait_for_url(f"{base}/admin/")
 
     page.goto(f"{base}/admin/interviews/{draft_id}/step/1")
-    first_review = page.locator("input[type=radio][name^='review-']").first
+    first_review = page.locator("input[type=radio][name^='actions-']").first
     name = first_review.get_attribute("name")
     for _ in range(60):
         page.keyboard.press("Tab")

@@ -7,6 +7,8 @@ domain + label.
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from ... import models as m
@@ -174,6 +176,7 @@ class AidTypeSpec(EntitySpec):
         "1,60",
         "5 000,00",
         "40",
+        "10",
         "",
         "oui",
     ]
@@ -192,6 +195,7 @@ class AidTypeSpec(EntitySpec):
             column_field(m.AidType, "default_amount", "Montant par défaut"),
             column_field(m.AidType, "yearly_budget", "Enveloppe annuelle"),
             column_field(m.AidType, "ceiling_per_youth", "Plafond par jeune et par an"),
+            column_field(m.AidType, "delegation_threshold", "Accord direct jusqu'à"),
             Field("partner_id", "Partenaire", parse_partner, display=show_partner),
             column_field(m.AidType, "active", "Active", aliases=("actif",)),
         ]
@@ -489,6 +493,100 @@ class DiagnosisSpec(EntitySpec):
                 )
             )
         }
+
+
+class SituationSpec(EntitySpec):
+    """Young people's situations (a job, a training, a work-study contract…), dated. The young
+    person is written "Nom Prénom (n°123)" and read back by the number in brackets (or a bare
+    number): readable in a spreadsheet, exact on the way back."""
+
+    name, label, model = "situations", "Situations des jeunes", m.Situation
+    key_label = "jeune + situation + début"
+    example = [
+        "Martin Léa (n°1)",
+        "Contrat d'apprentissage",
+        "01/09/2025",
+        "31/08/2027",
+        "Boulangerie du Centre",
+        "35",
+    ]
+
+    def fields(self, session):
+        scoped = sa.select(m.YoungPerson.id)
+        if self.only_site_id is not None:  # other sites' young people do not exist here
+            scoped = scoped.where(m.YoungPerson.site_id == self.only_site_id)
+        known = set(session.scalars(scoped))
+        names = {
+            i: f"{last} {first} (n°{i})"
+            for i, last, first in session.execute(
+                sa.select(
+                    m.YoungPerson.id, m.YoungPerson.last_name, m.YoungPerson.first_name
+                ).where(m.YoungPerson.id.in_(sa.select(m.Situation.young_person_id)))
+            )
+        }
+
+        def parse_young_person(text: str) -> int:
+            found = re.search(r"n°\s*(\d+)\s*\)?\s*$", text) or re.fullmatch(r"\s*(\d+)\s*", text)
+            number = int(found.group(1)) if found else None
+            if number is None or number not in known:
+                raise CellError(
+                    f"Jeune « {text} » inconnu·e : écrivez son numéro de dossier, "
+                    "par exemple « Martin Léa (n°123) » ou « 123 »."
+                )
+            return number
+
+        return [
+            Field(
+                "young_person_id",
+                "Jeune",
+                parse_young_person,
+                required=True,
+                display=lambda value: names.get(value, str(value)) if value is not None else "",
+                in_key=True,
+                aliases=("n° du jeune", "dossier"),
+            ),
+            column_field(m.Situation, "kind", "Situation", in_key=True),
+            column_field(m.Situation, "start_date", "Début", in_key=True),
+            column_field(m.Situation, "end_date", "Fin"),
+            column_field(m.Situation, "organisation", "Employeur ou organisme"),
+            column_field(m.Situation, "hours_per_week", "Heures par semaine"),
+        ]
+
+    def key(self, values):
+        return (values["young_person_id"], values["kind"], values["start_date"])
+
+    def existing_keys(self, session):
+        return {
+            (young_person, kind, start): i
+            for i, young_person, kind, start in session.execute(
+                sa.select(
+                    m.Situation.id,
+                    m.Situation.young_person_id,
+                    m.Situation.kind,
+                    m.Situation.start_date,
+                )
+            )
+        }
+
+    def check(self, values, present):
+        from ..situations import problems
+
+        headers = {
+            "kind": "Situation",
+            "start": "Début",
+            "end": "Fin",
+            "hours": "Heures par semaine",
+        }
+        return [
+            (headers[field], message)
+            for field, message in problems(
+                values.get("kind"),
+                values.get("start_date"),
+                values.get("end_date"),
+                values.get("hours_per_week"),
+            )
+            if field in ("end", "hours")  # the others are the cells' own checks
+        ]
 
 
 #: Every declared entity, by name (the registry the declarations fill themselves).
