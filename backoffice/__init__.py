@@ -145,9 +145,10 @@ def _register_template_helpers(app: Flask) -> None:
         value.strftime("%d/%m/%Y") if value else ""
     )
     app.jinja_env.filters["number"] = lambda value: format_decimal(value)  # 12 345 in French
-    from .domain.values import format_quantity
+    from .domain.values import format_figure, format_quantity
 
     app.jinja_env.filters["amount"] = format_quantity  # 1 500 €, 10 tickets
+    app.jinja_env.filters["figure"] = format_figure  # a report's figure: 12 345, 42,5, —
     app.jinja_env.filters["localdatetime"] = lambda value: (
         format_datetime(value, "dd/MM/yyyy HH:mm") if value else ""
     )

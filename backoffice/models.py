@@ -461,6 +461,18 @@ class Interview(Timestamped, db.Model):
         sa.Index("ix_interview_youth_date", "young_person_id", "starts_at"),
         # A counsellor's drafts (home page), newest last.
         sa.Index("ix_interview_counsellor_status", "counsellor_id", "status", "starts_at"),
+        # The activity report: the interviews validated in a period, by attendance, read from
+        # the index alone (channel, kind, young person and autonomy included).
+        sa.Index(
+            "ix_interview_held",
+            "status",
+            "attendance",
+            "starts_at",
+            "channel",
+            "kind",
+            "young_person_id",
+            "autonomy_level",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -576,6 +588,9 @@ class Action(Timestamped, db.Model):
             sqlite_where=sa.text(OPEN_ACTIONS_SQL),
             postgresql_where=sa.text(OPEN_ACTIONS_SQL),
         ),
+        # The actions set at an interview, and who proposed them (the report reads it alone).
+        sa.Index("ix_action_set_at_created", "set_at_id", "created_by"),
+        sa.CheckConstraint("hours IS NULL OR hours BETWEEN 0 AND 60", name="hours_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -585,9 +600,7 @@ class Action(Timestamped, db.Model):
     objective_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("objective.id", ondelete="SET NULL")
     )
-    set_at_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("interview.id", ondelete="CASCADE"), index=True
-    )
+    set_at_id: Mapped[int | None] = mapped_column(sa.ForeignKey("interview.id", ondelete="CASCADE"))
     reviewed_at_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("interview.id", ondelete="SET NULL")
     )
@@ -597,8 +610,13 @@ class Action(Timestamped, db.Model):
     due_date: Mapped[dt.date | None] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(sa.String(20), default="planned", index=True)
     outcome_note: Mapped[str | None] = mapped_column(sa.Text)
+    #: The activity theme and the hours the action counts (empty: the theme's default hours):
+    #: the CEJ's weekly hours of activity are read from them.
+    theme_id: Mapped[int | None] = mapped_column(sa.ForeignKey("theme.id", ondelete="SET NULL"))
+    hours: Mapped[Decimal | None] = mapped_column(sa.Numeric(4, 1))
 
     objective: Mapped[Objective | None] = relationship()
+    theme: Mapped[Theme | None] = relationship()
 
     def __str__(self) -> str:
         return self.what
@@ -614,12 +632,12 @@ class Proposal(Timestamped, db.Model):
         sa.CheckConstraint(
             "hours_per_week IS NULL OR hours_per_week BETWEEN 0 AND 60", name="hours_range"
         ),
+        # An interview's proposals, with their kind and outcome (the report reads it alone).
+        sa.Index("ix_proposal_interview_kind", "interview_id", "kind", "outcome"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    interview_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("interview.id", ondelete="CASCADE"), index=True
-    )
+    interview_id: Mapped[int] = mapped_column(sa.ForeignKey("interview.id", ondelete="CASCADE"))
     young_person_id: Mapped[int] = mapped_column(
         sa.ForeignKey("young_person.id", ondelete="CASCADE"), index=True
     )

@@ -279,6 +279,9 @@ def main() -> None:
             (f"wizard step {n}", counsellor_client, f"/admin/interviews/{draft}/step/{n}")
             for n in range(1, 7)
         ),
+        ("agenda, this week (counsellor)", counsellor_client, "/admin/interviews/agenda"),
+        ("Situations des jeunes (counsellor)", counsellor_client, "/admin/situation/"),
+        ("Situations des jeunes (admin)", admin, "/admin/situation/"),
     ]
     for label, client, target in screens:
         results[label] = _report(label, measure(client, counter, target, args.repeat))

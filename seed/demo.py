@@ -277,17 +277,18 @@ def seed_demo(session: Session, youths: int, seed: int = 2026) -> dict[str, int]
     return {"young_people": added, "programmes": programmes_added}
 
 
+#: What an action is, who does it, its activity theme and the hours it counts (CEJ).
 ACTION_IDEAS = [
-    ("Mettre à jour son CV", "young_person"),
-    ("Appeler l'organisme de formation", "young_person"),
-    ("Prendre rendez-vous à la CPAM", "young_person"),
-    ("Contacter le FJT", "counsellor"),
-    ("Préparer l'entretien d'embauche", "young_person"),
-    ("Envoyer trois candidatures", "young_person"),
-    ("Monter le dossier d'aide FAJ", "counsellor"),
-    ("Visiter l'auto-école sociale", "young_person"),
-    ("Rappeler l'employeur", "counsellor"),
-    ("S'inscrire à l'atelier POP", "young_person"),
+    ("Mettre à jour son CV", "young_person", "emploi", 2),
+    ("Appeler l'organisme de formation", "young_person", "formation", 1),
+    ("Prendre rendez-vous à la CPAM", "young_person", "sante", 1),
+    ("Contacter le FJT", "counsellor", "logement", 1),
+    ("Préparer l'entretien d'embauche", "young_person", "emploi", 3),
+    ("Envoyer trois candidatures", "young_person", "emploi", 4),
+    ("Monter le dossier d'aide FAJ", "counsellor", None, None),
+    ("Visiter l'auto-école sociale", "young_person", "projet_pro", 2),
+    ("Rappeler l'employeur", "counsellor", "emploi", 1),
+    ("S'inscrire à l'atelier POP", "young_person", "projet_pro", 6),
 ]
 OBJECTIVE_WORDS = [
     "Je veux passer mon permis",
@@ -374,6 +375,7 @@ def seed_histories(
         Objective,
         Proposal,
         Situation,
+        Theme,
     )
 
     rng = random.Random()
@@ -382,6 +384,7 @@ def seed_histories(
         d.id: [s.label for s in d.situations] for d in session.scalars(sa.select(DiagnosisDomain))
     }
     aids = dict(session.execute(sa.select(AidType.code, AidType.id)).all())
+    themes = dict(session.execute(sa.select(Theme.code, Theme.id)).all())
     models = (Interview, DiagnosisEntry, Objective, Action, Proposal, Situation)
     next_ids = {
         model: (session.scalar(sa.select(sa.func.max(model.id))) or 0) + 1 for model in models
@@ -530,7 +533,7 @@ def seed_histories(
                 previous_actions = []
                 if not draft:
                     for _ in range(rng.randint(1, 2)):
-                        what, who = rng.choice(ACTION_IDEAS)
+                        what, who, theme, hours = rng.choice(ACTION_IDEAS)
                         previous_actions.append(
                             new(
                                 Action,
@@ -546,6 +549,8 @@ def seed_histories(
                                 status="planned",
                                 reviewed_at_id=None,
                                 outcome_note=None,
+                                theme_id=themes.get(theme),
+                                hours=hours,
                             )
                         )
         made["interviews"] += len(rows[Interview])

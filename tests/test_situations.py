@@ -238,3 +238,41 @@ def test_the_situations_screen_lists_and_refuses_in_french(client, youth):
     )
     assert "La fin précède le début." in response.get_data(as_text=True)
     assert len(_situations()) == 1
+
+
+def test_an_exit_asks_for_the_situation_at_exit(client, admin):
+    site = make_site(name="Antenne Sud")
+    form = {
+        "last_name": "Martin",
+        "first_name": "Léo",
+        "birth_date": "2005-03-04",
+        "site": str(site.id),
+        "registration_date": "2025-01-10",
+        "status": "active",
+        "exit_situation": "cdi",
+    }
+    refused = client.post("/admin/youngperson/new/", data=form).get_data(as_text=True)
+    assert "va avec le statut « Sorti »" in refused
+    assert _situations() == []
+    form.update(status="exited", exit_reason="employment", exit_date="2026-10-01")
+    assert "Situation à la sortie" in client.get("/admin/youngperson/new/").get_data(as_text=True)
+    assert client.post("/admin/youngperson/new/", data=form).status_code == 302
+    [recorded] = _situations()
+    assert (recorded.kind, recorded.start_date) == ("cdi", dt.date(2026, 10, 1))
+
+
+def test_an_unknown_situation_at_exit_is_refused_in_french(client, admin):
+    form = {
+        "last_name": "Martin",
+        "first_name": "Léa",
+        "birth_date": "2005-03-04",
+        "site": str(make_site().id),
+        "registration_date": "2025-01-10",
+        "status": "exited",
+        "exit_reason": "employment",
+        "exit_date": "2026-10-01",
+        "exit_situation": "pilote",
+    }
+    body = client.post("/admin/youngperson/new/", data=form).get_data(as_text=True)
+    assert "Quelle situation ? Choisissez-la dans la liste." in body
+    assert _situations() == []

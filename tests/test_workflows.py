@@ -431,7 +431,7 @@ def test_a_counsellor_refers_prints_the_fiche_and_sees_the_answer(client, auth):
             "reason": "Mal-être",
             "contact_preference": "direct",
             "shared_fields": ["contact"],
-            "consent_given": "y",
+            "consent_method": "oral",
         },
     )
     assert response.status_code == 302
@@ -710,3 +710,29 @@ def test_the_aid_page_offers_the_direct_grant_and_says_the_threshold(client, aut
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(AidRequest, request.id).status == "granted"
+
+
+def test_the_referral_form_records_consent_by_the_same_rule_as_its_page(client, auth):
+    site = make_site()
+    me = auth.login(role="counsellor", site=site)
+    youth = make_young_person(site=site, referent=me)
+    partner = make_partner(name="Mission handicap")
+    data = {
+        "young_person": str(youth.id),
+        "partner": str(partner.id),
+        "reason": "Reconnaissance RQTH",
+        "contact_preference": "direct",
+        "shared_fields": ["contact"],
+        "consent_method": "signed",
+        "consent_day": (dt.date.today() + dt.timedelta(days=1)).isoformat(),
+    }
+    refused = client.post("/admin/referral/new/", data=data)
+    assert "L'accord ne peut pas être daté de demain." in refused.get_data(as_text=True).replace(
+        "&#39;", "'"
+    )
+    assert db.session.scalar(sa.select(sa.func.count(Referral.id))) == 0
+    data["consent_day"] = ""
+    assert client.post("/admin/referral/new/", data=data).status_code == 302
+    referral = db.session.scalar(sa.select(Referral))
+    assert (referral.consent_method, referral.consent_at.date()) == ("signed", dt.date.today())
+    assert referral.shared_fields == ["contact"]

@@ -417,3 +417,15 @@ def local_now() -> dt.datetime:
     from zoneinfo import ZoneInfo
 
     return dt.datetime.now(ZoneInfo("Europe/Paris")).replace(tzinfo=None, microsecond=0)
+
+
+def format_figure(value) -> str:
+    """A report's figure in French: 12 345, 42,5 ; an em dash when there is none."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool | str):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", "\u00a0")
+    places = max(0, -Decimal(value).normalize().as_tuple().exponent)
+    return format_decimal(Decimal(value), places=min(places, 2), grouped=True)

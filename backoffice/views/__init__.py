@@ -37,6 +37,7 @@ from .imports import ImportView, check_declarations
 from .interviews import InterviewView
 from .people import AccountView, CounsellorView, MyYoungPeopleView, SiteView, YoungPersonView
 from .referrals import AidRequestView, ReferralView
+from .reporting import PilotageView
 from .situations import SituationView
 
 REFERENCES = _l("Référentiels")
@@ -109,6 +110,7 @@ def init_app(app) -> Admin:
     admin.add_view(
         InterviewView(name=_l("Entretiens"), endpoint="interviews", url="/admin/interviews")
     )
+    admin.add_view(PilotageView(name=_l("Pilotage"), endpoint="pilotage", url="/admin/pilotage"))
     admin.add_view(ImportView(name=_l("Imports"), endpoint="imports", url="/admin/import"))
     admin.add_view(AuditEventView(AuditEvent, db, name=_l("Journal"), endpoint="audit"))
     check_declarations(admin)

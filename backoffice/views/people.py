@@ -15,10 +15,10 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup, escape
-from wtforms import PasswordField
+from wtforms import PasswordField, SelectField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
-from ..domain import scope, values
+from ..domain import scope, situations, values
 from ..domain import vocabularies as vocab
 from ..domain.people import AGE_BANDS, MAX_AGE, MIN_AGE, periods_overlap
 from ..extensions import db
@@ -26,6 +26,7 @@ from ..models import (
     Consultation,
     Programme,
     Site,
+    Situation,
     User,
     YoungPerson,
     programme_running_on,
@@ -311,6 +312,7 @@ class YoungPersonView(BackofficeModelView):
         "status",
         "exit_reason",
         "exit_date",
+        "exit_situation",
         "education_level",
         "rqth",
         "qpv_resident",
@@ -376,7 +378,20 @@ class YoungPersonView(BackofficeModelView):
         )
     ]
 
+    form_extra_fields = {
+        # An exit says where the young person goes: recorded as a situation from the exit
+        # date (``domain.situations``), the outcome the activity report counts.
+        "exit_situation": SelectField(
+            _l("Situation à la sortie"),
+            choices=[("", _l("— non connue —")), *translated(vocab.SITUATION_KINDS)],
+            description=_l("Enregistrée dans ses situations à la date de sortie."),
+            default="",
+            validate_choice=False,  # checked by the one rule (domain.situations)
+        ),
+    }
+
     def on_model_change(self, form, model, is_created):
+        self._exit_situation(form, model)
         programmes = [p for p in model.programmes if p.start_date is not None]
         for index, first in enumerate(programmes):
             for second in programmes[index + 1 :]:
@@ -394,6 +409,38 @@ class YoungPersonView(BackofficeModelView):
                             b=second.kind,
                         )
                     )
+
+    def _exit_situation(self, form, model) -> None:
+        kind = getattr(form, "exit_situation", None) and form.exit_situation.data
+        if not kind:
+            return
+        if model.status != "exited" or model.exit_date is None:
+            raise ValidationError(
+                _("La situation à la sortie va avec le statut « Sorti » et sa date de sortie.")
+            )
+        db.session.flush()  # a new young person gets its id
+        already = db.session.scalar(
+            sa.select(Situation.id).where(
+                Situation.young_person_id == model.id,
+                Situation.kind == kind,
+                Situation.start_date == model.exit_date,
+            )
+        )
+        if already is None:
+            try:
+                situations.record(
+                    db.session,
+                    model.id,
+                    {
+                        "kind": kind,
+                        "start_date": model.exit_date,
+                        "end_date": None,
+                        "organisation": None,
+                        "hours_per_week": None,
+                    },
+                )
+            except situations.SituationRefused as refusal:
+                raise ValidationError(_(str(refusal))) from refusal
 
     def after_model_change(self, form, model, is_created):
         warning = model.eligibility_warning

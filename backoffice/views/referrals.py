@@ -31,7 +31,7 @@ from ..domain import vocabularies as vocab
 from ..domain.values import InvalidValue, format_quantity, parse_date
 from ..domain.workflow import Actor, TransitionRefused, events_of, fire
 from ..extensions import db, limiter
-from ..models import AidRequest, AidType, Partner, Referral, YoungPerson, utcnow
+from ..models import AidRequest, AidType, Partner, Referral, YoungPerson
 from .base import ALL_ROLES, BackofficeModelView, RelatedEqualFilter, badge, translated
 
 STAFF = frozenset({"admin", "counsellor"})
@@ -183,7 +183,6 @@ class ReferralView(WorkflowScreen):
         "contact_preference": _l("Contact"),
         "service": _l("Service du partenaire"),
         "aid_type": _l("Aide concernée"),
-        "consent_given": _l("Le jeune consent au partage des données choisies"),
         "shared_fields": _l("Données partagées"),
     }
     column_sortable_list = [("partner", "partner.name"), "status", "sent_at", "appointment_at"]
@@ -223,27 +222,46 @@ class ReferralView(WorkflowScreen):
     }
 
     def scaffold_form(self):
-        from wtforms import BooleanField
+        """Consent is recorded here as on the referral's page, through the one rule
+        (``flows.record_consent``): how it was given, when, and what may be shared."""
+        from wtforms import SelectField
+
+        from .validators import FrenchDateField
 
         form_class = super().scaffold_form()
-        form_class.consent_given = BooleanField(
-            _l("Le jeune consent au partage des données choisies")
+        form_class.consent_method = SelectField(
+            _l("Consentement du jeune"),
+            choices=[("", _l("— pas encore recueilli —")), *translated(vocab.CONSENT_METHODS)],
         )
+        form_class.consent_day = FrenchDateField(_l("Date de l'accord (aujourd'hui si vide)"))
         return form_class
 
     def on_form_prefill(self, form, id):
         record = self.get_one(id)
         if record is not None:
-            form.consent_given.data = record.consent_at is not None
+            form.consent_method.data = record.consent_method or ""
+            form.consent_day.data = record.consent_at.date() if record.consent_at else None
             form.shared_fields.data = record.shared_fields or []
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
-        model.shared_fields = [f for f in (form.shared_fields.data or []) if f in vocab.SHAREABLE]
-        if form.consent_given.data and model.consent_at is None:
-            model.consent_at = utcnow()
-        elif not form.consent_given.data:
-            model.consent_at = None
+        shared = form.shared_fields.data or []
+        if model.status is None:  # a new referral: its column default, needed by the rule
+            model.status = "draft"
+        if form.consent_method.data:
+            try:
+                flows.record_consent(
+                    model,
+                    form.consent_method.data,
+                    form.consent_day.data or dt.date.today(),
+                    shared,
+                    dt.date.today(),
+                )
+            except TransitionRefused as refusal:
+                raise ValidationError(refusal.message) from refusal
+        else:  # not (or no longer) given: the draft cannot be sent
+            model.consent_at, model.consent_method = None, None
+            model.shared_fields = [f for f in shared if f in vocab.SHAREABLE]
         if is_created:
             model.counsellor_id = current_user.id
 

@@ -27,7 +27,7 @@ from ..domain import interviews as rules
 from ..domain import referrals as referral_rules
 from ..domain import situations, values
 from ..domain import vocabularies as vocab
-from ..models import Action, AidType, Interview, Objective, Partner
+from ..models import Action, AidType, Interview, Objective, Partner, Theme
 from .validators import FrenchDateField, FrenchDateTimeField, FrenchDecimalField
 
 #: Blank rows offered for new objectives, proposals and actions.
@@ -214,6 +214,8 @@ class NewActionForm(Form):
     created_by = Choice(_l("Qui l'a proposée"), vocab.CREATORS)
     due = FrenchDateField(_l("Pour quand"))
     objective = Reference(_l("Objectif auquel elle se rattache"))
+    theme = Reference(_l("Thématique"))
+    hours = FrenchDecimalField(_l("Heures"), places=1, max_digits=4)
 
 
 class NextForm(StepForm):
@@ -535,6 +537,7 @@ class NextStep(Step):
                 sa.select(Action).where(Action.set_at_id == interview.id).order_by(Action.id)
             ).all(),
             "objectives": rules.open_objectives(session, interview.young_person_id),
+            "themes": session.scalars(sa.select(Theme).order_by(Theme.name)).all(),
         }
 
     def initial(self, session, interview):
@@ -571,6 +574,8 @@ class NextStep(Step):
                     f.created_by.data,
                     f.due.data,
                     f.objective.data,
+                    f.theme.data,
+                    f.hours.data,
                 )
             except rules.ReviewRefused as refusal:
                 _refused(errors, row, refusal)

@@ -35,7 +35,7 @@ def test_refer_send_answer_and_see_it(live_app, page, browser, shot, sign_in):
     page.select_option("#partner", str(partner_id), force=True)
     page.fill("#reason", "Se sent seul et découragé depuis plusieurs semaines")
     page.select_option("#shared_fields", ["contact"])
-    page.check("#consent_given")
+    page.select_option("#consent_method", "oral")
     page.click("input[type=submit][value='Enregistrer']")
     page.wait_for_url("**/admin/referral/workflow/**")
     page.click("form[data-transition=send] button")

@@ -11,6 +11,7 @@ from .engine import (
     run_import,
     template_csv,
     write_xlsx,
+    write_xlsx_sheets,
     xlsx_bytes,
 )
 from .entities import ENTITIES, spec_for
@@ -31,5 +32,6 @@ __all__ = [
     "spec_for",
     "template_csv",
     "write_xlsx",
+    "write_xlsx_sheets",
     "xlsx_bytes",
 ]

@@ -963,14 +963,31 @@ def _xlsx_cell(sheet, value):
 def write_xlsx(target, headers: list, rows: Iterable[list], title: str) -> None:
     """An .xlsx workbook with typed cells, written to ``target`` (a path or a binary file) in
     openpyxl's write-only mode: rows are not kept in memory."""
+    write_xlsx_sheets(target, [(title, [], headers, rows)])
+
+
+def write_xlsx_sheets(target, sheets: Iterable[tuple[str, list, list, Iterable[list]]]) -> None:
+    """Several sheets in one workbook: (title, lines above the header, header, rows) each;
+    titles are made valid (31 characters, no ``[]:*?/\\``) and unique."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Export")
-    sheet.freeze_panes = "A2"
-    sheet.append([_xlsx_cell(sheet, getattr(h, "header", h)) for h in headers])
-    for cells in rows:
-        sheet.append([None if c is None else _xlsx_cell(sheet, c) for c in cells])
+    used: set[str] = set()
+    for title, preamble, headers, rows in sheets:
+        name = re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Export"
+        n = 2
+        while name.casefold() in used:
+            suffix = f" ({n})"
+            name = name[: 31 - len(suffix)] + suffix
+            n += 1
+        used.add(name.casefold())
+        sheet = workbook.create_sheet(title=name)
+        sheet.freeze_panes = f"A{len(preamble) + 2}"
+        for line in preamble:
+            sheet.append([_xlsx_cell(sheet, line)])
+        sheet.append([_xlsx_cell(sheet, getattr(h, "header", h)) for h in headers])
+        for cells in rows:
+            sheet.append([None if c is None else _xlsx_cell(sheet, c) for c in cells])
     workbook.save(target)
 
 

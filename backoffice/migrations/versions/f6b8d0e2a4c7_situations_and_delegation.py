@@ -7,7 +7,10 @@ Create Date: 2026-11-28
 ``situation`` records a job, a work-study contract, a training, an immersion… with its dates,
 organisation and hours: the outcome the activity report counts, recorded from the file, from a
 realised proposal in the wizard, or imported. ``aid_type.delegation_threshold`` is the amount up
-to which a counsellor grants an aid directly. Both are additions: no table is rebuilt.
+to which a counsellor grants an aid directly. Three indexes let the activity report read the
+interviews of a period, their proposals and their actions from the index alone (the proposal's
+and the action's single-column index on the interview becomes the first column of the new one).
+``action.theme_id`` and ``action.hours``: what an action counts towards the CEJ's weekly hours.
 """
 
 import sqlalchemy as sa
@@ -60,15 +63,72 @@ def upgrade():
     op.create_index("ix_situation_youth_start", "situation", ["young_person_id", "start_date"])
     op.create_index("ix_situation_start_kind", "situation", ["start_date", "kind"])
     op.create_index(op.f("ix_situation_proposal_id"), "situation", ["proposal_id"])
-    op.add_column("aid_type", sa.Column("delegation_threshold", sa.Numeric(10, 2), nullable=True))
-    with op.batch_alter_table("aid_type") as batch:
-        batch.create_check_constraint(
-            op.f("ck_aid_type_delegation_positive"), "delegation_threshold IS NULL OR delegation_threshold >= 0"
+    # The activity report reads interviews, proposals and actions from indexes alone.
+    op.create_index(
+        "ix_interview_held",
+        "interview",
+        ["status", "attendance", "starts_at", "channel", "kind", "young_person_id", "autonomy_level"],
+    )
+    op.drop_index("ix_proposal_interview_id", table_name="proposal")
+    op.create_index("ix_proposal_interview_kind", "proposal", ["interview_id", "kind", "outcome"])
+    op.drop_index("ix_action_set_at_id", table_name="action")
+    op.create_index("ix_action_set_at_created", "action", ["set_at_id", "created_by"])
+    # Added columns only, no table rebuild: the partial indexes and the search triggers stay.
+    _add_checked_column(
+        "aid_type",
+        "delegation_threshold",
+        sa.Numeric(10, 2),
+        "delegation_positive",
+        "delegation_threshold IS NULL OR delegation_threshold >= 0",
+    )
+    # An action's theme and hours: the CEJ's weekly hours of activity.
+    if op.get_bind().dialect.name == "sqlite":  # a reference added inline, as the CHECKs
+        op.execute(
+            "ALTER TABLE action ADD COLUMN theme_id INTEGER CONSTRAINT fk_action_theme_id_theme "
+            "REFERENCES theme (id) ON DELETE SET NULL"
         )
+    else:
+        op.add_column("action", sa.Column("theme_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(
+            op.f("fk_action_theme_id_theme"),
+            "action",
+            "theme",
+            ["theme_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
+    _add_checked_column(
+        "action",
+        "hours",
+        sa.Numeric(4, 1),
+        "hours_range",
+        "hours IS NULL OR hours BETWEEN 0 AND 60",
+    )
 
+
+def _add_checked_column(table: str, column: str, type_, check: str, condition: str) -> None:
+    """A nullable ADD COLUMN with its CHECK: inline on SQLite (which cannot add a constraint
+    later without rebuilding the table), a separate constraint elsewhere."""
+    name = op.f(f"ck_{table}_{check}")
+    if op.get_bind().dialect.name == "sqlite":
+        op.add_column(
+            table, sa.Column(column, type_, sa.CheckConstraint(condition, name=name), nullable=True)
+        )
+    else:
+        op.add_column(table, sa.Column(column, type_, nullable=True))
+        op.create_check_constraint(name, table, condition)
 
 def downgrade():
+    with op.batch_alter_table("action") as batch:
+        batch.drop_constraint(op.f("ck_action_hours_range"), type_="check")
+        batch.drop_column("hours")
+        batch.drop_column("theme_id")
     with op.batch_alter_table("aid_type") as batch:
         batch.drop_constraint(op.f("ck_aid_type_delegation_positive"), type_="check")
         batch.drop_column("delegation_threshold")
     op.drop_table("situation")
+    op.drop_index("ix_action_set_at_created", table_name="action")
+    op.create_index("ix_action_set_at_id", "action", ["set_at_id"])
+    op.drop_index("ix_proposal_interview_kind", table_name="proposal")
+    op.create_index("ix_proposal_interview_id", "proposal", ["interview_id"])
+    op.drop_index("ix_interview_held", table_name="interview")

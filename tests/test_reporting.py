@@ -1,0 +1,442 @@
+"""*Pilotage* (issue #14): every indicator's value, exactly, on a hand-built dataset — four young
+people on two sites over two years whose histories are known — for each filter; a site's
+manager never sees another site's figures; the exports carry the same figures, typed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+
+from backoffice.domain import reporting
+from backoffice.domain.values import InvalidValue
+from backoffice.extensions import db
+from backoffice.models import (
+    Action,
+    AidRequest,
+    Interview,
+    Programme,
+    Proposal,
+    Referral,
+    Situation,
+)
+
+from .factories import make_aid_type, make_partner, make_site, make_young_person
+
+YEAR = reporting.period_of("year", "2025")
+D, T = dt.date, dt.datetime
+
+
+def _interview(youth, when, attendance="present", kind="follow_up", channel="appointment", **kw):
+    interview = Interview(
+        young_person_id=youth.id,
+        starts_at=when,
+        status="completed",
+        attendance=attendance,
+        kind=kind,
+        channel=channel,
+        **kw,
+    )
+    db.session.add(interview)
+    db.session.flush()
+    return interview
+
+
+@pytest.fixture
+def world(app):
+    """a1, a2 at site A; b1, b2 at site B. What each did is in the comments of the tests."""
+    site_a, site_b = make_site(name="Antenne A"), make_site(name="Antenne B")
+    p1, p2 = make_partner(name="Partenaire Un"), make_partner(name="Partenaire Deux")
+    aid = make_aid_type(name="FAJ test", yearly_budget=Decimal("1000"), ceiling_per_youth=None)
+    a1 = make_young_person(
+        site=site_a,
+        gender="F",
+        birth_date=D(2005, 6, 1),
+        education_level="4",
+        qpv_resident=True,
+        rqth=False,
+    )
+    a2 = make_young_person(
+        site=site_a, gender="M", birth_date=D(2008, 3, 1), qpv_resident=False, rqth=True
+    )
+    b1 = make_young_person(
+        site=site_b, gender="F", birth_date=D(2000, 1, 1), education_level="infra3"
+    )
+    b2 = make_young_person(site=site_b, gender="M", birth_date=D(2003, 1, 1))
+
+    # a1: first reception in February (a job proposed, an action she proposed), a follow-up
+    # in May by phone (an action set by the counsellor), absent in June; hired on a CDI in
+    # June; referred to P1 (accepted in 4 days); an aid of 300 €; in CEJ from January to
+    # September; left the accompaniment for a job in October.
+    first = _interview(a1, T(2025, 2, 10, 9), kind="first", autonomy_level="1")
+    job = Proposal(
+        interview_id=first.id, young_person_id=a1.id, kind="job", outcome="done", description="x"
+    )
+    db.session.add(job)
+    db.session.add(
+        Action(young_person_id=a1.id, set_at_id=first.id, what="CV", created_by="young_person")
+    )
+    may = _interview(a1, T(2025, 5, 10, 9), channel="phone", autonomy_level="3")
+    db.session.add(
+        Action(young_person_id=a1.id, set_at_id=may.id, what="Appel", created_by="counsellor")
+    )
+    _interview(a1, T(2025, 6, 10, 9), attendance="absent")
+    db.session.flush()
+    db.session.add(
+        Situation(young_person_id=a1.id, kind="cdi", start_date=D(2025, 6, 1), proposal_id=job.id)
+    )
+    db.session.add_all(
+        [
+            Referral(
+                young_person_id=a1.id,
+                partner_id=p1.id,
+                reason="r",
+                status="accepted",
+                sent_at=T(2025, 3, 1, 10),
+                answered_at=T(2025, 3, 5, 10),
+            ),
+            AidRequest(
+                young_person_id=a1.id,
+                aid_type_id=aid.id,
+                amount_asked=Decimal("300"),
+                amount_granted=Decimal("300"),
+                budget_year=2025,
+                status="granted",
+                decision_date=D(2025, 3, 10),
+                created_at=T(2025, 3, 2, 9),
+            ),
+            Programme(
+                young_person_id=a1.id,
+                kind="CEJ",
+                start_date=D(2025, 1, 15),
+                actual_end_date=D(2025, 9, 30),
+                end_reason="term",
+            ),
+        ]
+    )
+    a1.status, a1.exit_date, a1.exit_reason = "exited", D(2025, 10, 1), "employment"
+
+    # a2: first reception in November 2024 (walk-in), a follow-up in January 2025 (a training
+    # proposed, still open); referred to P1 (refused in 2 days: session full) and to P2
+    # (expired); entered a qualifying training in September; in PACEA since June 2024.
+    _interview(a2, T(2024, 11, 5, 9), kind="first", channel="walk_in", autonomy_level="2")
+    january = _interview(a2, T(2025, 1, 20, 9), autonomy_level="2")
+    db.session.add(
+        Proposal(
+            interview_id=january.id,
+            young_person_id=a2.id,
+            kind="training",
+            outcome="prescribed",
+            description="y",
+        )
+    )
+    db.session.add_all(
+        [
+            Referral(
+                young_person_id=a2.id,
+                partner_id=p1.id,
+                reason="r",
+                status="refused",
+                refusal_reason="full",
+                sent_at=T(2025, 4, 1, 9),
+                answered_at=T(2025, 4, 3, 9),
+            ),
+            Referral(
+                young_person_id=a2.id,
+                partner_id=p2.id,
+                reason="r",
+                status="expired",
+                sent_at=T(2025, 5, 1, 9),
+            ),
+            Situation(young_person_id=a2.id, kind="training_qualifying", start_date=D(2025, 9, 1)),
+            Programme(young_person_id=a2.id, kind="PACEA", start_date=D(2024, 6, 1)),
+        ]
+    )
+
+    # b1: first reception in July 2025 (a workshop, refused); an apprenticeship from August
+    # 2025, a short CDD in May 2024; an aid asked in December 2024, granted 200 € in January
+    # 2025; referred to P2 in June 2024 (accepted in 10 days).
+    july = _interview(b1, T(2025, 7, 1, 9), kind="first")
+    db.session.add(
+        Proposal(
+            interview_id=july.id,
+            young_person_id=b1.id,
+            kind="workshop",
+            outcome="refused_youth",
+            description="z",
+        )
+    )
+    db.session.add_all(
+        [
+            Situation(young_person_id=b1.id, kind="apprenticeship", start_date=D(2025, 8, 1)),
+            Situation(young_person_id=b1.id, kind="cdd_short", start_date=D(2024, 5, 1)),
+            AidRequest(
+                young_person_id=b1.id,
+                aid_type_id=aid.id,
+                amount_asked=Decimal("200"),
+                amount_granted=Decimal("200"),
+                budget_year=2025,
+                status="paid",
+                decision_date=D(2025, 1, 5),
+                created_at=T(2024, 12, 20, 9),
+            ),
+            Referral(
+                young_person_id=b1.id,
+                partner_id=p2.id,
+                reason="r",
+                status="accepted",
+                sent_at=T(2024, 6, 1, 9),
+                answered_at=T(2024, 6, 11, 9),
+            ),
+        ]
+    )
+    # b2: one first reception in March 2024, by phone; nothing since.
+    _interview(b2, T(2024, 3, 1, 9), kind="first", channel="phone")
+    db.session.commit()
+    return {"A": site_a.id, "B": site_b.id, "aid": aid}
+
+
+def _figures(key, site=None, period=YEAR):
+    table = reporting.by_key()[key].compute(db.session, period, site)
+    return table.as_dict()
+
+
+def _first(key, site=None, period=YEAR):
+    return {label: values[0] for label, values in _figures(key, site, period).items()}
+
+
+def test_young_people_in_contact_accompanied_and_first_receptions(world):
+    assert _first("young_people") == {"En contact": 3, "Accompagnés": 3, "Premiers accueils": 2}
+    earlier = YEAR.a_year_earlier()
+    assert _first("young_people", period=earlier) == {
+        "En contact": 3,  # a2's interview; b1's situation, referral and aid request; b2
+        "Accompagnés": 2,
+        "Premiers accueils": 2,
+    }
+    assert _first("young_people", world["A"]) == {
+        "En contact": 2,
+        "Accompagnés": 2,
+        "Premiers accueils": 1,
+    }
+    assert _first("young_people", world["B"]) == {
+        "En contact": 1,
+        "Accompagnés": 1,
+        "Premiers accueils": 1,
+    }
+
+
+def test_interviews_by_channel_attendance_and_concrete_outcome(world):
+    channels = _first("interviews_by_channel")
+    assert (channels["Sur rendez-vous"], channels["Téléphone"], channels["Accueil spontané"]) == (
+        3,
+        1,
+        0,
+    )
+    attendance = _first("interviews_by_attendance")
+    assert (attendance["Présent"], attendance["Absent non excusé"]) == (4, 1)
+    assert _first("concrete_outcome") == {
+        "Entretiens tenus": 4,
+        "dont avec au moins une proposition": 3,
+        "Part (%)": Decimal("75.0"),
+    }
+    assert _first("concrete_outcome", world["B"])["Part (%)"] == Decimal("100.0")
+    assert (
+        _first("interviews_by_channel", world["A"], YEAR.a_year_earlier())["Accueil spontané"] == 1
+    )
+
+
+def test_proposals_by_kind_and_outcome(world):
+    figures = _figures("proposals")
+    # Total, then prescribed, done, refused by the young person, refused by the third party.
+    assert figures["Offre d'emploi / alternance"] == [1, 0, 1, 0, 0]
+    assert figures["Formation"] == [1, 1, 0, 0, 0]
+    assert figures["Atelier (POP…)"] == [1, 0, 0, 1, 0]
+    assert figures["Information"] == [0, 0, 0, 0, 0]
+
+
+def test_referrals_by_partner_with_the_median_answer_time(world):
+    figures = _figures("referrals")
+    # Sent, accepted, refused, expired, median days (4 and 2: the mean of the middle two).
+    assert figures == {
+        "Partenaire Un": [2, 1, 1, 0, Decimal("3.0")],
+        "Partenaire Deux": [1, 0, 0, 1, None],
+    }
+    assert _figures("referrals", period=YEAR.a_year_earlier()) == {
+        "Partenaire Deux": [1, 1, 0, 0, Decimal("10.0")]
+    }
+    assert _figures("referrals", world["B"]) == {}
+    assert _first("referral_refusals")["Session complète"] == 1
+
+
+def test_aids_granted_against_the_envelope(world):
+    figures = _figures("aids")
+    # Asked, granted, amount, envelope, consumed %, in the aid's unit.
+    assert figures["FAJ test (en euros)"] == [
+        1,
+        2,
+        Decimal("500.00"),
+        Decimal("1000.00"),
+        Decimal("50.0"),
+    ]
+    assert _figures("aids", world["A"])["FAJ test (en euros)"][:3] == [1, 1, Decimal("300.00")]
+    assert _figures("aids", period=YEAR.a_year_earlier())["FAJ test (en euros)"][:2] == [1, 0]
+
+
+def test_entries_into_situations_by_family(world):
+    figures = _first("situations")
+    assert figures["Emploi"] == 1
+    assert figures["dont emploi durable (CDI, CDD de 6 mois ou plus)"] == 1
+    assert figures["Alternance"] == 1 and figures["Formation"] == 1 and figures["Immersion"] == 0
+    people = "Jeunes avec au moins une entrée (emploi, alternance, formation, immersion)"
+    assert figures[people] == 3
+    earlier = _first("situations", period=YEAR.a_year_earlier())
+    assert (earlier["Emploi"], earlier["dont emploi durable (CDI, CDD de 6 mois ou plus)"]) == (
+        1,
+        0,
+    )
+    assert _first("situations", world["B"])[people] == 1
+
+
+def test_programmes_and_exits(world):
+    programmes = _figures("programmes")
+    assert programmes["CEJ (Contrat d'engagement jeune)"] == [1, 1, 1]
+    assert programmes["PACEA"] == [0, 1, 0]
+    assert _figures("programmes", period=YEAR.a_year_earlier())["PACEA"] == [1, 1, 0]
+    assert _figures("programme_exits")["Terme du contrat"] == [0, 1]  # PACEA, CEJ
+    assert _first("exits")["Emploi durable"] == 1
+    assert _first("exits", world["B"])["Emploi durable"] == 0
+
+
+def test_profile_of_the_young_people_accompanied(world):
+    figures = _first("profile")
+    assert (figures["Âge : 16-17 ans"], figures["Âge : 18-21 ans"], figures["Âge : 22-25 ans"]) == (
+        1,
+        1,
+        1,
+    )
+    assert (figures["Genre : Femme"], figures["Genre : Homme"]) == (2, 1)
+    assert figures["Niveau : Niveau 4 (baccalauréat)"] == 1
+    assert figures["Niveau : Infra 3 (aucun diplôme)"] == 1
+    assert figures["Niveau : non renseigné"] == 1
+    assert (figures["Résident QPV"], figures["RQTH"]) == (1, 1)
+
+
+def test_the_accompaniments_quality(world):
+    figures = _first("quality")
+    # a1 left (not flagged); a2 and b1 have had no interview for more than 45 days.
+    assert figures["Jeunes sans progression (%)"] == Decimal("66.7")
+    # a1 went from 1 to 3; the others have one assessed interview in the period.
+    assert figures["Progression moyenne d'autonomie (niveaux)"] == Decimal("2")
+    assert figures["Actions proposées par le jeune (%)"] == Decimal("50.0")
+
+
+def test_periods_are_read_in_french_and_refused_in_french():
+    assert reporting.period_of("quarter", "2025-T2") == reporting.Period(
+        D(2025, 4, 1), D(2025, 7, 1), "T2 2025"
+    )
+    assert reporting.period_of("month", "2025-03").label == "mars 2025"
+    dates = reporting.period_of("dates", "", "01/02/2025", "2025-02-28")
+    assert (dates.start, dates.end) == (D(2025, 2, 1), D(2025, 3, 1))
+    assert reporting.period_of("year", "2024").a_year_earlier().label == "année 2023"
+    for args in (("year", "25"), ("quarter", "2025-T5"), ("month", "2025-13"), ("week", "1")):
+        with pytest.raises(InvalidValue):
+            reporting.period_of(*args)
+    with pytest.raises(InvalidValue, match="précède"):
+        reporting.period_of("dates", "", "2025-03-01", "2025-02-01")
+
+
+# --- the screen and its exports -----------------------------------------------------------------
+
+
+def test_a_sites_manager_never_sees_another_sites_figures(client, auth, world):
+    auth.login(role="manager", site_id=world["A"])
+    page = client.get(f"/admin/pilotage/?periode=year&valeur=2025&antenne={world['B']}")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Antenne A, année 2025" in body and "Antenne B," not in body
+    exported = client.get(
+        f"/admin/pilotage/export.csv?table=young_people&periode=year&valeur=2025&antenne={world['B']}"
+    ).get_data(as_text=True)
+    assert "En contact;2;" in exported  # site A's two, not B's one nor the three of all sites
+
+
+def test_the_admin_reads_every_figure_with_its_definition(client, admin, world):
+    body = client.get("/admin/pilotage/?periode=year&valeur=2025").get_data(as_text=True)
+    for indicator in reporting.INDICATORS:
+        assert f'id="{indicator.key}-title"' in body
+    assert "Toutes les antennes, année 2025" in body and "comparé à année 2024" in body
+    assert "délai médian de réponse du partenaire" in body  # the definitions are in the page
+    site_b = client.get(f"/admin/pilotage/?periode=year&valeur=2025&antenne={world['B']}")
+    assert "Antenne B, année 2025" in site_b.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "periode=quarter&valeur=2025-T9",
+        "periode=dates&du=2025-03-01&au=2025-01-01",
+        "periode=dates&du=hier",
+        "periode=year&valeur=deux-mille",
+        "periode=siecle",
+        "antenne=abc",
+        "antenne=99999",
+    ],
+)
+def test_a_bad_filter_gets_a_french_message_never_a_500(client, admin, world, query):
+    response = client.get(f"/admin/pilotage/?{query}")
+    assert response.status_code == 200
+    assert "alert-danger" in response.get_data(as_text=True) or query == "periode=siecle"
+
+
+def test_counsellors_and_anonymous_users_do_not_get_the_report(client, auth, world):
+    assert client.get("/admin/pilotage/").status_code == 302  # to the sign-in page
+    auth.login(role="counsellor", site_id=world["A"])
+    assert client.get("/admin/pilotage/").status_code == 403
+    assert client.get("/admin/pilotage/export.xlsx").status_code == 403
+
+
+def test_the_xlsx_holds_every_table_with_typed_numbers(client, admin, world):
+    from openpyxl import load_workbook
+
+    response = client.get("/admin/pilotage/export.xlsx?periode=year&valeur=2025")
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.data))
+    assert workbook.sheetnames[0] == "Définitions"
+    assert len(workbook.sheetnames) == len(reporting.INDICATORS) + 1
+    sheet = workbook["Jeunes en contact et accompagné"]  # 31 characters at most
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    header = rows.index(next(r for r in rows if r[0] == "Libellé"))
+    assert rows[header][1:3] == ["Jeunes — année 2025", "Jeunes — année 2024"]
+    assert rows[header + 1][:3] == ["En contact", 3, 3]
+    assert isinstance(rows[header + 1][1], int)
+    aids = [[c.value for c in row] for row in workbook["Aides accordées et enveloppes"].iter_rows()]
+    faj = next(r for r in aids if r[0] == "FAJ test (en euros)")
+    assert faj[5] == 500 and not isinstance(faj[5], str)  # amounts are numbers, not text
+
+
+def test_each_table_downloads_as_csv(client, admin, world):
+    response = client.get("/admin/pilotage/export.csv?table=referrals&periode=year&valeur=2025")
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeffLibellé;Envoyées — année 2025;Envoyées — année 2024;")
+    assert "Partenaire Un;2;;1;;1;;0;;3,0;" in text
+    assert client.get("/admin/pilotage/export.csv?table=inconnue").status_code == 404
+
+
+def test_the_report_runs_a_fixed_number_of_queries(app, world):
+    """Set-based: the number of statements does not grow with the data."""
+    from .test_query_counts import QueryCounter
+
+    counter = QueryCounter(db.engine)
+    with counter:
+        reporting.report(db.session, YEAR, None)
+    small = counter.count
+    for n in range(30):
+        youth = make_young_person(site_id=world["A"])
+        _interview(youth, T(2025, 3, 1 + n % 28, 9), kind="first")
+    db.session.commit()
+    counter = QueryCounter(db.engine)
+    with counter:
+        reporting.report(db.session, YEAR, None)
+    assert counter.count == small
