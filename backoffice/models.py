@@ -590,6 +590,12 @@ class Action(Timestamped, db.Model):
         ),
         # The actions set at an interview, and who proposed them (the report reads it alone).
         sa.Index("ix_action_set_at_created", "set_at_id", "created_by"),
+        # The actions by due date, with what the CEJ's weekly hours read (the report reads it
+        # alone). Not led by the status: the overdue actions of a caseload keep their partial
+        # index (ix_action_open_due) rather than scanning every open action of the structure.
+        sa.Index(
+            "ix_action_due_status", "due_date", "status", "young_person_id", "theme_id", "hours"
+        ),
         sa.CheckConstraint("hours IS NULL OR hours BETWEEN 0 AND 60", name="hours_range"),
     )
 
@@ -607,7 +613,7 @@ class Action(Timestamped, db.Model):
     what: Mapped[str] = mapped_column(sa.Text)
     who: Mapped[str] = mapped_column(sa.String(16), default="young_person")
     created_by: Mapped[str] = mapped_column(sa.String(16), default="counsellor")
-    due_date: Mapped[dt.date | None] = mapped_column(index=True)
+    due_date: Mapped[dt.date | None]
     status: Mapped[str] = mapped_column(sa.String(20), default="planned", index=True)
     outcome_note: Mapped[str | None] = mapped_column(sa.Text)
     #: The activity theme and the hours the action counts (empty: the theme's default hours):

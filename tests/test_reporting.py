@@ -440,3 +440,34 @@ def test_the_report_runs_a_fixed_number_of_queries(app, world):
     with counter:
         reporting.report(db.session, YEAR, None)
     assert counter.count == small
+
+
+@pytest.mark.skipif(
+    __import__("tests.localc", fromlist=["soffice_path"]).soffice_path() is None,
+    reason="LibreOffice Calc is missing: apt-get install -y libreoffice-calc-nogui",
+)
+def test_the_xlsx_opens_in_libreoffice_with_numbers_as_numbers(client, admin, world, tmp_path):
+    from openpyxl import load_workbook
+
+    from . import localc
+
+    source = tmp_path / "pilotage.xlsx"
+    source.write_bytes(client.get("/admin/pilotage/export.xlsx?periode=year&valeur=2025").data)
+    saved = localc.xlsx_resave(source, tmp_path / "calc.xlsx")
+    workbook = load_workbook(saved, data_only=True)
+    assert len(workbook.sheetnames) == len(reporting.INDICATORS) + 1
+    rows = [
+        [c.value for c in row] for row in workbook["Entretiens avec une réalisation"].iter_rows()
+    ]
+    share = next(r for r in rows if r[0] == "Part (%)")
+    assert share[1] == 75 and isinstance(share[1], int | float)  # a number Calc can sum
+    held = next(r for r in rows if r[0] == "Entretiens tenus")
+    assert held[1:3] == [4, 2]  # 2025, then 2024 (a2 in November, b2 in March)
+
+
+def test_the_readme_lists_every_indicator_with_its_definition():
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for indicator in reporting.INDICATORS:
+        assert f"- **{indicator.title}** (`{indicator.key}`) — {indicator.definition}" in readme

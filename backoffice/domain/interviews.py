@@ -313,41 +313,38 @@ def record_missed(
     return record
 
 
-def pending_appointment():
-    """SQL: this interview's ``next_appointment`` is still the young person's appointment — the
-    interview is validated and none was validated after it (a held, missed or postponed
+def appointment_of_young_person():
+    """SQL, correlated to ``YoungPerson``: the young person's appointment — the
+    ``next_appointment`` of their latest validated interview (a held, missed or postponed
     appointment is recorded as a later interview, which sets the next one)."""
-    later = sa.orm.aliased(Interview)
-    return sa.and_(
-        # Spelled ``status || ''`` so that no planner drives the query from the status index
-        # (nearly every interview is completed: SQLite's sampled statistics took it for
-        # selective, 400 ms at a 5,655 caseload); the appointment's date range drives (14 ms).
-        (Interview.status + "") == "completed",
-        Interview.next_appointment.is_not(None),
-        ~sa.exists().where(
-            later.young_person_id == Interview.young_person_id,
-            later.status == "completed",
-            sa.or_(
-                later.starts_at > Interview.starts_at,
-                sa.and_(later.starts_at == Interview.starts_at, later.id > Interview.id),
-            ),
-        ),
+    latest = sa.orm.aliased(Interview)
+    return (
+        sa.select(latest.next_appointment)
+        .where(latest.young_person_id == YoungPerson.id, latest.status == "completed")
+        .order_by(latest.starts_at.desc(), latest.id.desc())
+        .limit(1)
+        .correlate(YoungPerson)
+        .scalar_subquery()
     )
 
 
 def appointments(referent_id: int, start: dt.datetime, end: dt.datetime):
     """The appointments of a counsellor's young people between ``start`` and ``end`` (local
-    time), in order: a SELECT of (when, young person) rows for the caller to page or cap."""
+    time), in order: a SELECT of (when, young person) rows for the caller to page or cap. It
+    reads each young person's latest interview from the caseload (one index probe each: 30 ms
+    for 5,655 young people on either engine), whatever the number of appointments of the whole
+    structure in that week."""
+    caseload = (
+        sa.select(YoungPerson, appointment_of_young_person().label("when"))
+        .where(YoungPerson.referent_id == referent_id)
+        .cte("caseload")
+        .prefix_with("MATERIALIZED")  # the appointment read once per young person, not thrice
+    )
+    youth = sa.orm.aliased(YoungPerson, caseload)
     return (
-        sa.select(Interview.next_appointment, YoungPerson)
-        .join(YoungPerson, Interview.young_person_id == YoungPerson.id)
-        .where(
-            YoungPerson.referent_id == referent_id,
-            Interview.next_appointment >= start,
-            Interview.next_appointment < end,
-            pending_appointment(),
-        )
-        .order_by(Interview.next_appointment, Interview.id)
+        sa.select(caseload.c.when, youth)
+        .where(caseload.c.when >= start, caseload.c.when < end)
+        .order_by(caseload.c.when, caseload.c.id)
     )
 
 

@@ -104,6 +104,12 @@ def upgrade():
         "hours_range",
         "hours IS NULL OR hours BETWEEN 0 AND 60",
     )
+    op.drop_index("ix_action_due_date", table_name="action")
+    op.create_index(
+        "ix_action_due_status",
+        "action",
+        ["due_date", "status", "young_person_id", "theme_id", "hours"],
+    )
 
 
 def _add_checked_column(table: str, column: str, type_, check: str, condition: str) -> None:
@@ -119,6 +125,8 @@ def _add_checked_column(table: str, column: str, type_, check: str, condition: s
         op.create_check_constraint(name, table, condition)
 
 def downgrade():
+    op.drop_index("ix_action_due_status", table_name="action")
+    op.create_index("ix_action_due_date", "action", ["due_date"])
     with op.batch_alter_table("action") as batch:
         batch.drop_constraint(op.f("ck_action_hours_range"), type_="check")
         batch.drop_column("hours")
