@@ -27,6 +27,10 @@ def init_app(app) -> None:
         referrals_expire,
         tick,
         progress_refresh,
+        gdpr_export,
+        gdpr_anonymise,
+        gdpr_register,
+        retention,
     ):
         app.cli.add_command(command)
 
@@ -283,10 +287,12 @@ def referrals_expire():
 @click.command("tick")
 def tick():
     """What runs on a schedule, idempotent, safe on several servers at once (cron: every 10
-    minutes): expire unanswered referrals, delete abandoned import uploads."""
+    minutes): expire unanswered referrals, delete abandoned import uploads, anonymise the young
+    people at the end of their retention and purge the journals past theirs."""
     import datetime as dt
     from pathlib import Path
 
+    from .domain import gdpr
     from .domain.csvio import uploads
     from .domain.referrals import expire_overdue
 
@@ -294,7 +300,18 @@ def tick():
     expired = expire_overdue(db.session, dt.date.today())
     db.session.commit()
     purged = uploads.purge(Path(current_app.config["IMPORT_UPLOAD_FOLDER"]))
-    click.echo(f"{expired} orientation(s) expirée(s), {purged} fichier(s) d'import supprimé(s).")
+    kept = gdpr.retention(
+        db.session,
+        dt.date.today(),
+        current_app.config["RETENTION_YEARS"],
+        current_app.config["LOG_RETENTION_DAYS"],
+        apply=True,
+    )
+    db.session.commit()
+    click.echo(
+        f"{expired} orientation(s) expirée(s), {purged} fichier(s) d'import supprimé(s), "
+        f"{len(kept['anonymise'])} jeune(s) anonymisé(s) en fin de conservation."
+    )
 
 
 @click.command("progress-refresh")
@@ -308,3 +325,83 @@ def progress_refresh():
     count = refresh_progress(db.session, sa.select(YoungPerson.id))
     db.session.commit()
     click.echo(f"{count} jeunes recalculés en {time.perf_counter() - started:.1f} s.")
+
+
+@click.command("gdpr-export")
+@click.argument("young_person_id", type=int)
+@click.option("--output", "-o", required=True, help="The .zip to write.")
+def gdpr_export(young_person_id, output):
+    """Write YOUNG_PERSON_ID's complete record (right of access) as a zip: JSON and CSV."""
+    from .domain import gdpr
+    from .models import YoungPerson
+
+    if db.session.get(YoungPerson, young_person_id) is None:
+        raise click.ClickException(f"Jeune n°{young_person_id} inconnu.")
+    act_as("gdpr-export")
+    data = gdpr.export_zip(db.session, young_person_id, None)
+    db.session.commit()
+    with open(output, "wb") as handle:
+        handle.write(data)
+    click.echo(f"Données du jeune n°{young_person_id} écrites dans {output}.")
+
+
+@click.command("gdpr-anonymise")
+@click.argument("young_person_id", type=int)
+@click.option("--reason", required=True, help="Why (an erasure request, the end of retention…).")
+@click.option("--requested-by", default="la direction", show_default=True, help="Who asked.")
+def gdpr_anonymise(young_person_id, reason, requested_by):
+    """Anonymise YOUNG_PERSON_ID for good (identity, contact and free texts; counts kept)."""
+    from .domain import gdpr
+
+    act_as("gdpr-anonymise")
+    try:
+        gdpr.anonymise(db.session, young_person_id, reason, requested_by, None)
+    except gdpr.AnonymisationRefused as refusal:
+        db.session.rollback()
+        raise click.ClickException(str(refusal)) from refusal
+    db.session.commit()
+    click.echo(f"Jeune n°{young_person_id} anonymisé.")
+
+
+@click.command("gdpr-register")
+@click.option("--output", "-o", default="docs/registre-des-traitements.md", show_default=True)
+def gdpr_register(output):
+    """Write the processing register generated from the data model."""
+    from .domain import gdpr
+
+    with open(output, "w", encoding="utf-8") as handle:
+        handle.write(gdpr.register_markdown())
+    click.echo(f"Registre écrit dans {output}.")
+
+
+@click.command("retention")
+@click.option("--dry-run", "mode", flag_value="dry-run", default=True, help="List only (default).")
+@click.option("--apply", "mode", flag_value="apply", help="Anonymise and purge.")
+def retention(mode):
+    """List, or apply, what the retention rules anonymise or purge today, and why."""
+    import datetime as dt
+
+    from .domain import gdpr
+
+    act_as("retention")
+    config = current_app.config
+    report = gdpr.retention(
+        db.session,
+        dt.date.today(),
+        config["RETENTION_YEARS"],
+        config["LOG_RETENTION_DAYS"],
+        apply=mode == "apply",
+    )
+    verb = "anonymisé" if mode == "apply" else "à anonymiser"
+    for young_person_id, why in report["anonymise"]:
+        click.echo(f"jeune n°{young_person_id} {verb} : {why}")
+    click.echo(
+        f"{len(report['anonymise'])} jeune(s) {verb}(s) ; "
+        f"{report['audit_events']} ligne(s) du journal et {report['consultations']} "
+        f"consultation(s) de plus de {config['LOG_RETENTION_DAYS']} jours "
+        + ("supprimées." if mode == "apply" else "à supprimer.")
+    )
+    if mode == "apply":
+        db.session.commit()
+    else:
+        db.session.rollback()

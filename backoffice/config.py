@@ -58,6 +58,10 @@ class Config:
     #: no interview for this many days (after a change: ``flask progress-refresh``).
     STALLING_INTERVIEWS = int(os.environ.get("STALLING_INTERVIEWS", 3))
     STALLING_DAYS_WITHOUT_INTERVIEW = int(os.environ.get("STALLING_DAYS_WITHOUT_INTERVIEW", 45))
+    # Data protection (domain/gdpr.py): a young person's data are kept this many years after
+    # the last contact or the exit, then anonymised; the journals this many days.
+    RETENTION_YEARS = int(os.environ.get("RETENTION_YEARS", 2))
+    LOG_RETENTION_DAYS = int(os.environ.get("LOG_RETENTION_DAYS", 365))
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024))
     #: Where uploads wait between preview and confirmation (default: ``instance/imports``);
     #: each is deleted once used, and after an hour at the latest.

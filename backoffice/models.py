@@ -193,6 +193,12 @@ class YoungPerson(Timestamped, db.Model):
     housing_situation: Mapped[str | None] = mapped_column(sa.String(16))
     resources: Mapped[str | None] = mapped_column(sa.String(16))
     rgpd_consent_date: Mapped[dt.date | None]
+    #: When the young person's data were anonymised (``domain.gdpr.anonymise``): identity,
+    #: contact and free texts gone for good, counts and amounts kept for the reports.
+    anonymised_at: Mapped[dt.datetime | None]
+    #: The retention extended until this date (an open aid file…), and why (an admin's note).
+    retention_until: Mapped[dt.date | None]
+    retention_note: Mapped[str | None] = mapped_column(sa.Text)
     #: Progress state kept by domain/interviews.py (refresh_progress) from the interviews:
     #: why the young person is *sans progression* (codes), and the last completed interview.
     stalling: Mapped[str | None] = mapped_column(sa.String(40))
@@ -836,7 +842,8 @@ class AuditEvent(db.Model):
     """One write on one record: who, when, what, and for updates each field's old and new value.
 
     Append-only: written by the session listeners of ``domain/audit.py`` (and by bulk loaders
-    themselves); no screen edits or deletes it.
+    themselves); no screen edits or deletes it. One exception, the right to erasure: an
+    anonymisation (``domain/gdpr.py``) keeps each row's action but replaces its values.
     """
 
     __tablename__ = "audit_event"
@@ -873,10 +880,14 @@ class AuditEvent(db.Model):
 
 
 class Consultation(db.Model):
-    """Who opened a young person's file, and when (CNIL practice for social data)."""
+    """Who opened a young person's file, exported or anonymised their data, and when (CNIL
+    practice for social data)."""
 
     __tablename__ = "consultation"
-    __table_args__ = (sa.Index("ix_consultation_file", "young_person_id", "at"),)
+    __table_args__ = (
+        sa.Index("ix_consultation_file", "young_person_id", "at"),
+        in_list("kind", vocab.CONSULTATION_KINDS),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     young_person_id: Mapped[int] = mapped_column(
@@ -886,6 +897,7 @@ class Consultation(db.Model):
         sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(sa.String(10), default="view", server_default="view")
 
     user: Mapped[User | None] = relationship()
 

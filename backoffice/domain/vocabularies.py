@@ -500,6 +500,16 @@ SITUATIONS_FROM_PROPOSAL = {
     "programme": ("civic_service", "training_other", "other"),
 }
 
+#: What was done with a young person's file (the consultation log).
+CONSULTATION_KINDS = Vocabulary(
+    "consultation_kind",
+    [
+        ("view", N_("Consultation")),
+        ("export", N_("Export des données (droit d'accès)")),
+        ("anonymise", N_("Anonymisation")),
+    ],
+)
+
 LOCALES = Vocabulary("locale", [("fr", "Français"), ("en", "English")])
 
 ALL = {
@@ -532,6 +542,7 @@ ALL = {
         AUTONOMY_LEVELS,
         SITUATION_KINDS,
         SITUATION_FAMILIES,
+        CONSULTATION_KINDS,
         LOCALES,
     )
 }

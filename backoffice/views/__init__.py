@@ -32,6 +32,7 @@ from .catalogue import (
     PartnerView,
     ThemeView,
 )
+from .gdpr import RetentionView
 from .home import HomeView
 from .imports import ImportView, check_declarations
 from .interviews import InterviewView
@@ -113,5 +114,8 @@ def init_app(app) -> Admin:
     admin.add_view(PilotageView(name=_l("Pilotage"), endpoint="pilotage", url="/admin/pilotage"))
     admin.add_view(ImportView(name=_l("Imports"), endpoint="imports", url="/admin/import"))
     admin.add_view(AuditEventView(AuditEvent, db, name=_l("Journal"), endpoint="audit"))
+    admin.add_view(
+        RetentionView(name=_l("Conservation (RGPD)"), endpoint="retention", url="/admin/rgpd")
+    )
     check_declarations(admin)
     return admin

@@ -9,18 +9,19 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..domain import gdpr, scope, situations, values
 from ..domain import interviews as rules
-from ..domain import scope, situations, values
 from ..domain import vocabularies as vocab
 from ..extensions import db
 from ..models import (
     Action,
     AidRequest,
+    Consultation,
     DiagnosisEntry,
     Interview,
     Objective,
@@ -31,6 +32,7 @@ from ..models import (
 )
 from . import wizard
 from .auth import safe_next
+from .labels import FIELD_LABELS
 
 EDITORS = frozenset({"admin", "counsellor"})
 READERS = frozenset({"admin", "counsellor", "manager"})
@@ -330,6 +332,78 @@ class InterviewView(BaseView):
         db.session.commit()
         flash(_("Situation enregistrée."), "success")
         return redirect(url_for(".file", young_person_id=youth.id) + "#situations")
+
+    # --- data protection: the complete record, its export, the anonymisation ----------------
+
+    def _data_protection_or_403(self, young_person_id) -> YoungPerson:
+        """The young person's record is produced by an admin or their referent."""
+        youth = _young_person_or_404(young_person_id)
+        if current_user.role != "admin" and youth.referent_id != current_user.id:
+            abort(403)
+        return youth
+
+    @expose("/file/<young_person_id>/donnees")
+    def personal_data(self, young_person_id):
+        """Every record about the young person, readable and printable (the browser's print
+        makes the PDF: no PDF engine to install, the same page on screen and on paper)."""
+        youth = self._data_protection_or_403(young_person_id)
+        db.session.add(Consultation(young_person_id=youth.id, user_id=current_user.id))
+        record = gdpr.record_of(db.session, youth.id)
+        db.session.commit()
+        return self.render(
+            "admin/interviews/personal_data.html",
+            youth=youth,
+            record=record,
+            titles=gdpr.TABLE_TITLES,
+            labels=FIELD_LABELS,
+            can_anonymise=current_user.role == "admin" and youth.anonymised_at is None,
+        )
+
+    @expose("/file/<young_person_id>/donnees.zip")
+    def personal_data_zip(self, young_person_id):
+        """The same record as a zip (JSON and a CSV per table): portability."""
+        youth = self._data_protection_or_403(young_person_id)
+        data = gdpr.export_zip(db.session, youth.id, current_user.id)
+        db.session.commit()
+        return Response(
+            data,
+            mimetype="application/zip",
+            headers={
+                "Content-Disposition": f'attachment; filename="donnees-jeune-{youth.id}.zip"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    @expose("/file/<young_person_id>/anonymiser", methods=["POST"])
+    def anonymise(self, young_person_id):
+        """Anonymise for good (admins only), with the reason and who asked."""
+        if current_user.role != "admin":
+            abort(403)
+        youth = _young_person_or_404(young_person_id)
+        back = url_for(".personal_data", young_person_id=youth.id)
+        if not request.form.get("definitive"):
+            flash(_("Cochez la case qui confirme que l'anonymisation est définitive."), "error")
+            return redirect(back)
+        try:
+            gdpr.anonymise(
+                db.session,
+                youth.id,
+                request.form.get("reason", ""),
+                request.form.get("requested_by", ""),
+                current_user.id,
+            )
+        except gdpr.AnonymisationRefused as refusal:
+            db.session.rollback()
+            flash(str(refusal), "error")
+            return redirect(back)
+        db.session.commit()
+        flash(
+            _(
+                "Données anonymisées : l'identité, les coordonnées et les textes libres ont été effacés."
+            ),
+            "success",
+        )
+        return redirect(url_for(".file", young_person_id=youth.id))
 
     @expose("/file/<young_person_id>")
     def file(self, young_person_id):

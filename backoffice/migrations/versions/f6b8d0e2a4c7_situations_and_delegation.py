@@ -104,6 +104,31 @@ def upgrade():
         "hours_range",
         "hours IS NULL OR hours BETWEEN 0 AND 60",
     )
+    # Data protection: the anonymisation's date, and what each line of the consultation log
+    # records (opening the file, exporting its data, anonymising it).
+    op.add_column("young_person", sa.Column("anonymised_at", sa.DateTime(), nullable=True))
+    op.add_column("young_person", sa.Column("retention_until", sa.Date(), nullable=True))
+    op.add_column("young_person", sa.Column("retention_note", sa.Text(), nullable=True))
+    kinds = vocab.CONSULTATION_KINDS
+    if op.get_bind().dialect.name == "sqlite":
+        op.add_column(
+            "consultation",
+            sa.Column(
+                "kind",
+                sa.String(length=10),
+                sa.CheckConstraint(kinds.sql_check("kind"), name=op.f("ck_consultation_kind_in_list")),
+                nullable=False,
+                server_default="view",
+            ),
+        )
+    else:
+        op.add_column(
+            "consultation",
+            sa.Column("kind", sa.String(length=10), nullable=False, server_default="view"),
+        )
+        op.create_check_constraint(
+            op.f("ck_consultation_kind_in_list"), "consultation", kinds.sql_check("kind")
+        )
     op.drop_index("ix_action_due_date", table_name="action")
     op.create_index(
         "ix_action_due_status",
@@ -125,6 +150,11 @@ def _add_checked_column(table: str, column: str, type_, check: str, condition: s
         op.create_check_constraint(name, table, condition)
 
 def downgrade():
+    with op.batch_alter_table("consultation") as batch:
+        batch.drop_constraint(op.f("ck_consultation_kind_in_list"), type_="check")
+        batch.drop_column("kind")
+    for column in ("retention_note", "retention_until", "anonymised_at"):
+        op.drop_column("young_person", column)  # no rebuild: the search triggers stay
     op.drop_index("ix_action_due_status", table_name="action")
     op.create_index("ix_action_due_date", "action", ["due_date"])
     with op.batch_alter_table("action") as batch:
