@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import AuditEvent, Consultation, YoungPerson, utcnow
-from . import audit, search
+from . import audit, search, values
 
 #: Columns never exported: the counsellors' working notes and the secrets of the answer links.
 NOT_EXPORTED = {("interview", "private_notes"), ("referral", "answer_nonce")}
@@ -41,6 +41,20 @@ TABLE_TITLES = {
     "aid_request": "Demandes d'aide",
     "workflow_event": "Suivi des orientations et des demandes d'aide",
     "consultation": "Journal des consultations du dossier",
+}
+#: Headers of the page for the columns the screens' labels do not name.
+COLUMN_TITLES = {
+    "id": "N°",
+    "young_person_id": "Jeune (n°)",
+    "user_id": "Compte (n°)",
+    "at": "Le",
+    "pending": "Suivi en attente de validation",
+    "created_at": "Créé le",
+    "updated_at": "Modifié le",
+    "version": "Version",
+    "anonymised_at": "Anonymisé le",
+    "retention_until": "Conservation prolongée jusqu'au",
+    "retention_note": "Motif de la prolongation",
 }
 #: What stands for an emptied required text after anonymisation.
 ERASED = "[anonymisé]"
@@ -64,14 +78,17 @@ def _plain(value):
     return value
 
 
-def record_of(session: Session, young_person_id: int) -> dict[str, list[dict]]:
-    """``{table: [row, …]}``: the young person's identity and every record about them."""
+def record_of(session: Session, young_person_id: int, plain: bool = True) -> dict[str, list[dict]]:
+    """``{table: [row, …]}``: the young person's identity and every record about them; values
+    as JSON would hold them (``plain``) or as the database gives them (for the page, which
+    shows codes as their labels and dates the French way)."""
+    shape = _row if plain else _raw
     person = (
         session.execute(sa.select(YoungPerson.__table__).where(YoungPerson.id == young_person_id))
         .mappings()
         .one()
     )
-    record = {"young_person": [_row("young_person", person)]}
+    record = {"young_person": [shape("young_person", person)]}
     for table in _tables():
         rows = (
             session.execute(
@@ -82,8 +99,37 @@ def record_of(session: Session, young_person_id: int) -> dict[str, list[dict]]:
             .mappings()
             .all()
         )
-        record[table.name] = [_row(table.name, row) for row in rows]
+        record[table.name] = [shape(table.name, row) for row in rows]
     return record
+
+
+def _raw(table: str, row) -> dict:
+    return {
+        key: value
+        for key, value in row.items()
+        if (table, key) not in NOT_EXPORTED and key != "search_text"
+    }
+
+
+def readable(table: str, key: str, value) -> str:
+    """A value as the page shows it: a code as its label, a date the French way, yes/no."""
+    from ..models import vocabularies_of
+
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, dt.datetime):
+        return f"{value:%d/%m/%Y %H:%M}"
+    if isinstance(value, dt.date):
+        return f"{value:%d/%m/%Y}"
+    if isinstance(value, Decimal):
+        return values.format_decimal(value, grouped=True)
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False) if value else "—"
+    model = next((m.class_ for m in db.Model.registry.mappers if m.local_table.name == table), None)
+    vocabulary = vocabularies_of(model).get(key) if model is not None else None
+    return vocabulary.label(value) if vocabulary is not None else str(value)
 
 
 def _row(table: str, row) -> dict:

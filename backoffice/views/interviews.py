@@ -348,14 +348,15 @@ class InterviewView(BaseView):
         makes the PDF: no PDF engine to install, the same page on screen and on paper)."""
         youth = self._data_protection_or_403(young_person_id)
         db.session.add(Consultation(young_person_id=youth.id, user_id=current_user.id))
-        record = gdpr.record_of(db.session, youth.id)
+        record = gdpr.record_of(db.session, youth.id, plain=False)
         db.session.commit()
         return self.render(
             "admin/interviews/personal_data.html",
             youth=youth,
             record=record,
             titles=gdpr.TABLE_TITLES,
-            labels=FIELD_LABELS,
+            labels={**gdpr.COLUMN_TITLES, **FIELD_LABELS},
+            readable=gdpr.readable,
             can_anonymise=current_user.role == "admin" and youth.anonymised_at is None,
         )
 

@@ -195,6 +195,7 @@ def _tour(browser, app, world: dict, width: int, check) -> int:
                 *(f"/admin/referral/workflow/?id={n}" for n in world["referrals"]),
                 *(f"/admin/referral/fiche/?id={n}" for n in world["referrals"][:1]),
                 *(f"/admin/aidrequest/workflow/?id={n}" for n in world["aids"]),
+                f"/admin/interviews/file/{world['youth']}/donnees",
             ]
         for url in urls:
             page.goto(base + url)
