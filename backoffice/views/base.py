@@ -93,6 +93,18 @@ EXPORT_TYPE_FORMATTERS = {
 }
 
 
+#: The records of a young person's accompaniment (referrals, aid requests, situations): every
+#: role reads them, counsellors and admins write them, admins delete, managers export.
+ACCOMPANIMENT_RECORDS: dict[str, frozenset[str]] = {
+    "list": ALL_ROLES,
+    "details": ALL_ROLES,
+    "create": frozenset({"admin", "counsellor"}),
+    "edit": frozenset({"admin", "counsellor"}),
+    "delete": frozenset({"admin"}),
+    "export": frozenset({"admin", "manager"}),
+}
+
+
 class ListCount(int):
     """The number of rows a list shows beside its title, in French ("12 345"), or "plus de
     10 000" when the count stopped at its bound (pages are still computed on the number)."""

@@ -32,9 +32,13 @@ from ..domain.values import InvalidValue, format_quantity, parse_date
 from ..domain.workflow import Actor, TransitionRefused, events_of, fire
 from ..extensions import db, limiter
 from ..models import AidRequest, AidType, Partner, Referral, YoungPerson
-from .base import ALL_ROLES, BackofficeModelView, RelatedEqualFilter, badge, translated
-
-STAFF = frozenset({"admin", "counsellor"})
+from .base import (
+    ACCOMPANIMENT_RECORDS,
+    BackofficeModelView,
+    RelatedEqualFilter,
+    badge,
+    translated,
+)
 
 
 def _actor() -> Actor:
@@ -86,14 +90,7 @@ class WorkflowScreen(BackofficeModelView):
     """A generated list plus a *Suivi* page: state, available transitions, event log."""
 
     workflow = None
-    permissions = {
-        "list": ALL_ROLES,
-        "details": ALL_ROLES,
-        "create": STAFF,
-        "edit": STAFF,
-        "delete": frozenset({"admin"}),
-        "export": frozenset({"admin", "manager"}),
-    }
+    permissions = ACCOMPANIMENT_RECORDS
     column_extra_row_actions = [
         EndpointLinkRowAction("fa fa-random", ".workflow_view", title=_l("Suivi")),
     ]

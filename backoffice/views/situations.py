@@ -8,10 +8,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from ..domain import situations
-from .base import ALL_ROLES, BackofficeModelView
+from .base import ACCOMPANIMENT_RECORDS, BackofficeModelView
 from .referrals import scoped_young_people
-
-STAFF = frozenset({"admin", "counsellor"})
 
 
 def _young_person_cell(view, context, model, name):
@@ -27,15 +25,8 @@ class SituationView(BackofficeModelView):
     """Situations des jeunes: what each young person is doing, dated (the outcomes reported)."""
 
     csv_entity = "situations"
-    permissions = {
-        "list": ALL_ROLES,
-        "details": ALL_ROLES,
-        "create": STAFF,
-        "edit": STAFF,
-        "delete": frozenset({"admin"}),
-        "export": frozenset({"admin", "manager"}),
-    }
-    column_list = [
+    permissions = ACCOMPANIMENT_RECORDS
+    column_list = form_columns = [
         "young_person",
         "kind",
         "start_date",
@@ -61,14 +52,6 @@ class SituationView(BackofficeModelView):
         "end_date",
     ]
     column_formatters = {"young_person": _young_person_cell}
-    form_columns = [
-        "young_person",
-        "kind",
-        "start_date",
-        "end_date",
-        "organisation",
-        "hours_per_week",
-    ]
     form_args = {
         "young_person": {"query_factory": scoped_young_people, "validators": [DataRequired()]},
         "kind": {"validators": [DataRequired()]},

@@ -242,6 +242,18 @@ def _refused(errors: dict, row, refusal: Exception, **params) -> None:
     errors[key] = _(str(refusal), **params)
 
 
+def _each_row(errors: dict, rows, apply) -> None:
+    """Each valid new row through its rule (``apply(row.form)``); a refusal goes under the
+    row's field it names."""
+    for row in rows:
+        if row.form.errors:
+            continue
+        try:
+            apply(row.form)
+        except rules.ReviewRefused as refusal:
+            _refused(errors, row, refusal)
+
+
 class Step:
     """One step of the wizard: its key (the partial's name), title, form and rules."""
 
@@ -445,21 +457,18 @@ class ObjectivesStep(Step):
     def save(self, session, interview, form):
         errors = super().save(session, interview, form)
         _mark_objectives(session, interview, form)
-        for row in form.new.entries:
-            if row.form.errors:
-                continue
-            f = row.form
-            try:
-                rules.agree_objective(
-                    session,
-                    interview,
-                    f.statement.data,
-                    f.suggestion.data,
-                    f.target.data,
-                    f.domain.data,
-                )
-            except rules.ReviewRefused as refusal:
-                _refused(errors, row, refusal)
+        _each_row(
+            errors,
+            form.new.entries,
+            lambda f: rules.agree_objective(
+                session,
+                interview,
+                f.statement.data,
+                f.suggestion.data,
+                f.target.data,
+                f.domain.data,
+            ),
+        )
         return errors
 
 
@@ -500,24 +509,21 @@ class OutcomeStep(Step):
         for proposal in list(interview.proposals):
             if proposal.id in removed:
                 interview.proposals.remove(proposal)
-        for row in form.new.entries:
-            if row.form.errors:
-                continue
-            f = row.form
-            try:
-                rules.propose(
-                    session,
-                    interview,
-                    f.kind.data,
-                    f.description.data,
-                    f.outcome.data,
-                    f.hours.data,
-                    f.amount.data,
-                    f.aid.data,
-                    f.partner.data,
-                )
-            except rules.ReviewRefused as refusal:
-                _refused(errors, row, refusal)
+        _each_row(
+            errors,
+            form.new.entries,
+            lambda f: rules.propose(
+                session,
+                interview,
+                f.kind.data,
+                f.description.data,
+                f.outcome.data,
+                f.hours.data,
+                f.amount.data,
+                f.aid.data,
+                f.partner.data,
+            ),
+        )
         interview.no_outcome_reason = (form.no_outcome_reason.data or "").strip() or None
         if form.go.data == "next":
             problem = rules.outcome_problem(interview)
@@ -561,24 +567,21 @@ class NextStep(Step):
         for action in session.scalars(sa.select(Action).where(Action.set_at_id == interview.id)):
             if action.id in removed:
                 session.delete(action)
-        for row in form.new.entries:
-            if row.form.errors:
-                continue
-            f = row.form
-            try:
-                rules.plan_action(
-                    session,
-                    interview,
-                    f.what.data,
-                    f.who.data,
-                    f.created_by.data,
-                    f.due.data,
-                    f.objective.data,
-                    f.theme.data,
-                    f.hours.data,
-                )
-            except rules.ReviewRefused as refusal:
-                _refused(errors, row, refusal)
+        _each_row(
+            errors,
+            form.new.entries,
+            lambda f: rules.plan_action(
+                session,
+                interview,
+                f.what.data,
+                f.who.data,
+                f.created_by.data,
+                f.due.data,
+                f.objective.data,
+                f.theme.data,
+                f.hours.data,
+            ),
+        )
         if form.next_appointment.id not in errors:
             interview.next_appointment = form.next_appointment.data
         if form.autonomy_level.id not in errors:
