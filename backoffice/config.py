@@ -62,6 +62,10 @@ class Config:
     # the last contact or the exit, then anonymised; the journals this many days.
     RETENTION_YEARS = int(os.environ.get("RETENTION_YEARS", 2))
     LOG_RETENTION_DAYS = int(os.environ.get("LOG_RETENTION_DAYS", 365))
+    # Who the young people write to about their data (the information notice shows it).
+    DPO_CONTACT = os.environ.get(
+        "DPO_CONTACT", "le délégué à la protection des données de la mission locale"
+    )
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024))
     #: Where uploads wait between preview and confirmation (default: ``instance/imports``);
     #: each is deleted once used, and after an hour at the latest.

@@ -879,6 +879,41 @@ class AuditEvent(db.Model):
         return f"{self.action} {self.entity} #{self.entity_id}"
 
 
+class Consent(Timestamped, db.Model):
+    """A consent of the young person, for one purpose (``CONSENT_PURPOSES``): how and when it
+    was given, who recorded it, and its withdrawal."""
+
+    __tablename__ = "consent"
+    __table_args__ = (
+        in_list("purpose", vocab.CONSENT_PURPOSES),
+        in_list("method", vocab.CONSENT_METHODS),
+        sa.CheckConstraint(
+            "withdrawn_on IS NULL OR withdrawn_on >= given_on", name="withdrawn_after_given"
+        ),
+        sa.Index("ix_consent_youth_purpose", "young_person_id", "purpose"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    young_person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("young_person.id", ondelete="CASCADE")
+    )
+    purpose: Mapped[str] = mapped_column(sa.String(12))
+    #: The partner the data may be shared with (purpose ``sharing``).
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id", ondelete="SET NULL"))
+    method: Mapped[str] = mapped_column(sa.String(10))
+    given_on: Mapped[dt.date]
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    withdrawn_on: Mapped[dt.date | None]
+
+    partner: Mapped[Partner | None] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return vocab.CONSENT_PURPOSES.label(self.purpose)
+
+
 class Consultation(db.Model):
     """Who opened a young person's file, exported or anonymised their data, and when (CNIL
     practice for social data)."""

@@ -282,3 +282,63 @@ def test_the_admin_sees_the_coming_month_and_extends_with_a_reason(client, admin
 def test_counsellors_do_not_reach_the_retention_screen(client, auth):
     auth.login(role="counsellor", site=make_user().site)
     assert client.get("/admin/rgpd/").status_code == 403
+
+
+# --- consents and the information notice ---------------------------------------------------------
+
+
+def test_consents_by_purpose_are_recorded_then_withdrawn(client, counsellor, youth):
+    import datetime as dt
+
+    from backoffice.models import Consent
+
+    from .factories import make_partner
+
+    partner = make_partner(name="Cap emploi")
+    url = f"/admin/interviews/file/{youth.id}/consent"
+    refused = client.post(
+        url,
+        data={"purpose": "sharing", "method": "oral", "given_on": "2026-11-01"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "partenaire nommé" in refused
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    refused = client.post(
+        url, data={"purpose": "sms", "method": "oral", "given_on": tomorrow}, follow_redirects=True
+    ).get_data(as_text=True)
+    assert "daté de demain" in refused
+    client.post(url, data={"purpose": "sms", "method": "written", "given_on": "01/11/2026"})
+    client.post(
+        url,
+        data={
+            "purpose": "sharing",
+            "method": "signed",
+            "given_on": "2026-11-02",
+            "partner": str(partner.id),
+        },
+    )
+    consents = db.session.scalars(sa.select(Consent).order_by(Consent.id)).all()
+    assert [(c.purpose, c.method, c.recorded_by_id) for c in consents] == [
+        ("sms", "written", counsellor.id),
+        ("sharing", "signed", counsellor.id),
+    ]
+    assert consents[1].partner_id == partner.id
+    page = client.get(f"/admin/interviews/file/{youth.id}").get_data(as_text=True)
+    assert "Être contacté par SMS" in page and "Cap emploi" in page
+    client.post(f"/admin/interviews/file/{youth.id}/consent/{consents[0].id}/withdraw")
+    db.session.expire_all()
+    assert db.session.get(Consent, consents[0].id).withdrawn_on == dt.date.today()
+    again = client.post(
+        f"/admin/interviews/file/{youth.id}/consent/{consents[0].id}/withdraw",
+        follow_redirects=True,
+    )
+    assert "déjà retiré" in again.get_data(as_text=True)
+    record = gdpr.record_of(db.session, youth.id)
+    assert [c["purpose"] for c in record["consent"]] == ["sms", "sharing"]  # in the export
+
+
+def test_the_information_notice_says_how_long_and_whom_to_write_to(client, counsellor, youth, app):
+    app.config["DPO_CONTACT"] = "dpo@ma-mission-locale.fr"
+    page = client.get(f"/admin/interviews/file/{youth.id}/notice").get_data(as_text=True)
+    assert "2 ans après notre dernier contact" in page and "dpo@ma-mission-locale.fr" in page
+    assert "CNIL" in page

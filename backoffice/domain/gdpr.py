@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import AuditEvent, Consultation, YoungPerson, utcnow
+from ..models import AuditEvent, Consent, Consultation, Partner, YoungPerson, utcnow
 from . import audit, search, values
 
 #: Columns never exported: the counsellors' working notes and the secrets of the answer links.
@@ -40,6 +40,7 @@ TABLE_TITLES = {
     "referral": "Orientations vers des partenaires",
     "aid_request": "Demandes d'aide",
     "workflow_event": "Suivi des orientations et des demandes d'aide",
+    "consent": "Consentements",
     "consultation": "Journal des consultations du dossier",
 }
 #: Headers of the page for the columns the screens' labels do not name.
@@ -346,6 +347,12 @@ REGISTER = {
         "Conseillers, direction",
         _AS_FILE,
     ),
+    "consent": (
+        "Consentements du jeune, par finalité : comment, quand, retrait",
+        "Preuve du consentement (RGPD article 7)",
+        _STAFF,
+        _AS_FILE,
+    ),
     "consultation": (
         "Journal des consultations, exports et anonymisations d'un dossier",
         "Sécurité, traçabilité des accès",
@@ -511,3 +518,60 @@ def retention(session: Session, today: dt.date, years: int, log_days: int, apply
         session.execute(sa.delete(AuditEvent).where(audit_old))
         session.execute(sa.delete(Consultation).where(consultations_old))
     return report
+
+
+# --- consents ------------------------------------------------------------------------------
+
+
+def record_consent(
+    session: Session,
+    young_person_id: int,
+    purpose: str | None,
+    method: str | None,
+    given_on: dt.date | None,
+    recorded_by_id: int | None,
+    today: dt.date,
+    partner_id: int | None = None,
+) -> Consent:
+    """A consent for one purpose: how and when it was given, by whom it is recorded; sharing
+    names its partner. Raises :class:`AnonymisationRefused` (a French message)."""
+    from . import vocabularies as vocab
+
+    if purpose not in vocab.CONSENT_PURPOSES:
+        raise AnonymisationRefused("À quoi le jeune consent-il ? Choisissez dans la liste.")
+    if method not in vocab.CONSENT_METHODS:
+        raise AnonymisationRefused("Comment le jeune a-t-il donné son accord ? Choisissez.")
+    if given_on is None:
+        raise AnonymisationRefused("À quelle date le jeune a-t-il donné son accord ?")
+    if given_on > today:
+        raise AnonymisationRefused("L'accord ne peut pas être daté de demain.")
+    if purpose == "sharing" and (partner_id is None or session.get(Partner, partner_id) is None):
+        raise AnonymisationRefused(
+            "Un partage se consent pour un partenaire nommé : choisissez-le."
+        )
+    consent = Consent(
+        young_person_id=young_person_id,
+        purpose=purpose,
+        partner_id=partner_id if purpose == "sharing" else None,
+        method=method,
+        given_on=given_on,
+        recorded_by_id=recorded_by_id,
+    )
+    session.add(consent)
+    return consent
+
+
+def withdraw_consent(consent: Consent, on: dt.date) -> None:
+    """The young person withdraws a consent (from that day; it stays in the record)."""
+    if consent.withdrawn_on is not None:
+        raise AnonymisationRefused("Ce consentement est déjà retiré.")
+    consent.withdrawn_on = max(on, consent.given_on)
+
+
+def consents_of(session: Session, young_person_id: int) -> list[Consent]:
+    return session.scalars(
+        sa.select(Consent)
+        .options(sa.orm.joinedload(Consent.partner))
+        .where(Consent.young_person_id == young_person_id)
+        .order_by(Consent.given_on.desc(), Consent.id.desc())
+    ).all()

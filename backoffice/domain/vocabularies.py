@@ -510,6 +510,17 @@ CONSULTATION_KINDS = Vocabulary(
     ],
 )
 
+#: What a young person consents to, each recorded and withdrawable on its own.
+CONSENT_PURPOSES = Vocabulary(
+    "consent_purpose",
+    [
+        ("processing", N_("Traitement de ses données pour l'accompagnement")),
+        ("sharing", N_("Partage de données avec un partenaire nommé")),
+        ("email", N_("Être contacté par e-mail")),
+        ("sms", N_("Être contacté par SMS")),
+    ],
+)
+
 LOCALES = Vocabulary("locale", [("fr", "Français"), ("en", "English")])
 
 ALL = {
@@ -543,6 +554,7 @@ ALL = {
         SITUATION_KINDS,
         SITUATION_FAMILIES,
         CONSULTATION_KINDS,
+        CONSENT_PURPOSES,
         LOCALES,
     )
 }

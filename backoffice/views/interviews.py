@@ -21,10 +21,12 @@ from ..extensions import db
 from ..models import (
     Action,
     AidRequest,
+    Consent,
     Consultation,
     DiagnosisEntry,
     Interview,
     Objective,
+    Partner,
     Proposal,
     Referral,
     YoungPerson,
@@ -406,6 +408,63 @@ class InterviewView(BaseView):
         )
         return redirect(url_for(".file", young_person_id=youth.id))
 
+    @expose("/file/<young_person_id>/consent", methods=["POST"])
+    def consent(self, young_person_id):
+        """Record a consent for one purpose (how, when; a named partner for sharing)."""
+        self._editor_only()
+        youth = _young_person_or_404(young_person_id)
+        form = request.form
+        try:
+            typed = (form.get("given_on") or "").strip()
+            gdpr.record_consent(
+                db.session,
+                youth.id,
+                form.get("purpose"),
+                form.get("method"),
+                values.parse_date(typed) if typed else None,
+                current_user.id,
+                dt.date.today(),
+                values.parse_id(form.get("partner")),
+            )
+        except (gdpr.AnonymisationRefused, values.InvalidValue) as refusal:
+            db.session.rollback()
+            flash(_("Consentement non enregistré : %(why)s", why=str(refusal)), "error")
+            return redirect(url_for(".file", young_person_id=youth.id) + "#consents")
+        db.session.commit()
+        flash(_("Consentement enregistré."), "success")
+        return redirect(url_for(".file", young_person_id=youth.id) + "#consents")
+
+    @expose("/file/<young_person_id>/consent/<consent_id>/withdraw", methods=["POST"])
+    def withdraw_consent(self, young_person_id, consent_id):
+        self._editor_only()
+        youth = _young_person_or_404(young_person_id)
+        consent = db.session.get(Consent, values.parse_id(consent_id) or 0)
+        if consent is None or consent.young_person_id != youth.id:
+            abort(404)
+        try:
+            gdpr.withdraw_consent(consent, dt.date.today())
+        except gdpr.AnonymisationRefused as refusal:
+            flash(str(refusal), "error")
+            return redirect(url_for(".file", young_person_id=youth.id) + "#consents")
+        db.session.commit()
+        flash(_("Consentement retiré à compter d'aujourd'hui."), "success")
+        return redirect(url_for(".file", young_person_id=youth.id) + "#consents")
+
+    @expose("/file/<young_person_id>/notice")
+    def notice(self, young_person_id):
+        """The information notice given to the young person (first interview): what is kept,
+        why, how long, their rights and whom to write to. Printable."""
+        youth = _young_person_or_404(young_person_id)
+        config = current_app.config
+        return self.render(
+            "admin/interviews/notice.html",
+            youth=youth,
+            years=config["RETENTION_YEARS"],
+            log_days=config["LOG_RETENTION_DAYS"],
+            dpo=config["DPO_CONTACT"],
+            site=youth.site,
+        )
+
     @expose("/file/<young_person_id>")
     def file(self, young_person_id):
         return self._file_page(_young_person_or_404(young_person_id))
@@ -493,6 +552,10 @@ class InterviewView(BaseView):
                 .options(sa.orm.joinedload(Referral.partner))
                 .where(Referral.young_person_id == youth.id)
                 .order_by(Referral.id.desc())
+            ).all(),
+            consents=gdpr.consents_of(db.session, youth.id),
+            partners=db.session.scalars(
+                sa.select(Partner).where(Partner.active).order_by(Partner.name)
             ).all(),
             situations=(listed := situations.of(db.session, youth.id)),
             current_situations=situations.current(listed, today),

@@ -188,6 +188,7 @@ def _tour(browser, app, world: dict, width: int, check) -> int:
                 "/admin/referral/new/",
                 "/admin/aidrequest/new/",
                 "/admin/interviews/agenda",
+                f"/admin/interviews/file/{youth}/notice",
                 f"/admin/situation/new/?young_person={youth}",
             ]
         if role == "admin":  # every referral and aid request is in the admin's scope

@@ -129,6 +129,47 @@ def upgrade():
         op.create_check_constraint(
             op.f("ck_consultation_kind_in_list"), "consultation", kinds.sql_check("kind")
         )
+    op.create_table(
+        "consent",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("young_person_id", sa.Integer(), nullable=False),
+        sa.Column("purpose", sa.String(length=12), nullable=False),
+        sa.Column("partner_id", sa.Integer(), nullable=True),
+        sa.Column("method", sa.String(length=10), nullable=False),
+        sa.Column("given_on", sa.Date(), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=True),
+        sa.Column("withdrawn_on", sa.Date(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.CheckConstraint(
+            vocab.CONSENT_PURPOSES.sql_check("purpose"), name=op.f("ck_consent_purpose_in_list")
+        ),
+        sa.CheckConstraint(
+            vocab.CONSENT_METHODS.sql_check("method"), name=op.f("ck_consent_method_in_list")
+        ),
+        sa.CheckConstraint(
+            "withdrawn_on IS NULL OR withdrawn_on >= given_on",
+            name=op.f("ck_consent_withdrawn_after_given"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["young_person_id"],
+            ["young_person.id"],
+            name=op.f("fk_consent_young_person_id_young_person"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["partner_id"], ["partner.id"], name=op.f("fk_consent_partner_id_partner"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_consent_recorded_by_id_user_account"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consent")),
+    )
+    op.create_index("ix_consent_youth_purpose", "consent", ["young_person_id", "purpose"])
     op.drop_index("ix_action_due_date", table_name="action")
     op.create_index(
         "ix_action_due_status",
@@ -150,6 +191,7 @@ def _add_checked_column(table: str, column: str, type_, check: str, condition: s
         op.create_check_constraint(name, table, condition)
 
 def downgrade():
+    op.drop_table("consent")
     with op.batch_alter_table("consultation") as batch:
         batch.drop_constraint(op.f("ck_consultation_kind_in_list"), type_="check")
         batch.drop_column("kind")
