@@ -398,8 +398,9 @@ def retention(mode):
     click.echo(
         f"{len(report['anonymise'])} jeune(s) {verb}(s) ; "
         f"{report['audit_events']} ligne(s) du journal et {report['consultations']} "
-        f"consultation(s) de plus de {config['LOG_RETENTION_DAYS']} jours "
-        + ("supprimées." if mode == "apply" else "à supprimer.")
+        f"consultation(s) de plus de {config['LOG_RETENTION_DAYS']} jours, "
+        f"{report['answer_links']} lien(s) de réponse expiré(s) "
+        + ("supprimés." if mode == "apply" else "à supprimer.")
     )
     if mode == "apply":
         db.session.commit()

@@ -186,7 +186,9 @@ class YoungPerson(Timestamped, db.Model):
     exit_reason: Mapped[str | None] = mapped_column(sa.String(16))
     exit_date: Mapped[dt.date | None]
     education_level: Mapped[str | None] = mapped_column(sa.String(8))
-    rqth: Mapped[bool] = mapped_column(default=False)
+    #: A disability recognition: sensitive (masked in the journal, left out of list exports
+    #: but the admin's, see ``views/exports.py``).
+    rqth: Mapped[bool] = mapped_column(default=False, info={"sensitive": True})
     qpv_resident: Mapped[bool] = mapped_column(default=False)
     driving_licence: Mapped[bool] = mapped_column(default=False)
     has_vehicle: Mapped[bool] = mapped_column(default=False)

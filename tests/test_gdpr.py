@@ -342,3 +342,20 @@ def test_the_information_notice_says_how_long_and_whom_to_write_to(client, couns
     page = client.get(f"/admin/interviews/file/{youth.id}/notice").get_data(as_text=True)
     assert "2 ans après notre dernier contact" in page and "dpo@ma-mission-locale.fr" in page
     assert "CNIL" in page
+
+
+def test_list_exports_leave_sensitive_fields_to_the_roles_that_need_them(client, auth):
+    from .factories import make_young_person
+
+    person = make_young_person(rqth=True)
+    person_id, site_id = person.id, person.site_id
+    auth.login(role="manager", site_id=site_id)
+    managers = client.get("/admin/youngperson/export/csv/").get_data(as_text=True)
+    header = managers.splitlines()[0]
+    assert "RQTH" not in header and "Nom" in header
+    auth.logout()
+    auth.login(role="admin")
+    admins = client.get("/admin/youngperson/export/csv/").get_data(as_text=True)
+    assert "RQTH" in admins.splitlines()[0]
+    history = client.get(f"/admin/youngperson/details/?id={person_id}&tab=history")
+    assert history.status_code == 200

@@ -495,7 +495,14 @@ def retention(session: Session, today: dt.date, years: int, log_days: int, apply
     caller commits). Idempotent: a second run finds nothing."""
     due = due_for_anonymisation(session, today, years)
     audit_old, consultations_old = old_logs(today, log_days)
+    from ..models import Referral
+
+    dead_links = sa.and_(
+        Referral.answer_nonce.is_not(None),
+        Referral.answer_expires_at < dt.datetime.combine(today, dt.time()),
+    )
     report = {
+        "answer_links": session.scalar(sa.select(sa.func.count()).where(dead_links)),
         "anonymise": [(p.id, f"dernier contact ou sortie il y a plus de {years} ans") for p in due],
         "audit_events": session.scalar(sa.select(sa.func.count()).where(audit_old)),
         "consultations": session.scalar(sa.select(sa.func.count()).where(consultations_old)),
@@ -517,6 +524,9 @@ def retention(session: Session, today: dt.date, years: int, log_days: int, apply
         # The journals past their retention go, in bulk (they are the trail itself).
         session.execute(sa.delete(AuditEvent).where(audit_old))
         session.execute(sa.delete(Consultation).where(consultations_old))
+        # A partner's answer link past its expiry: its secret goes (a used one already went).
+        for referral in session.scalars(sa.select(Referral).where(dead_links)):
+            referral.answer_nonce = None
     return report
 
 

@@ -14,6 +14,7 @@ import tempfile
 from decimal import Decimal
 
 from flask import Response, stream_with_context
+from flask_login import current_user
 
 from ..domain.csvio import csv_stream, export_cells, spec_for, write_xlsx
 from ..extensions import db
@@ -75,11 +76,22 @@ def _ending_the_transaction(chunks):
         db.session.remove()
 
 
+#: The roles whose list exports carry the fields the model declares sensitive (health,
+#: disability: ``info={"sensitive": True}``); the others export without them (minimisation).
+SENSITIVE_EXPORTERS = frozenset({"admin"})
+
+
+def _shown_to(user, model, field) -> bool:
+    column = model.__table__.c.get(field.attr)
+    sensitive = column is not None and column.info.get("sensitive", False)
+    return not sensitive or user.role in SENSITIVE_EXPORTERS
+
+
 def stream_export(view, query, export_type: str, name: str) -> Response:
     """The export response for ``view``'s ``query`` (every row), as CSV or .xlsx."""
     if view.csv_entity is not None:
         spec = spec_for(view.csv_entity)
-        headers = spec.fields(db.session)
+        headers = [f for f in spec.fields(db.session) if _shown_to(current_user, spec.model, f)]
         cells = export_cells(spec, headers, query)
         title = spec.label
     else:
