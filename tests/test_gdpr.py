@@ -33,6 +33,7 @@ def _a1(world):  # noqa: F811
     )
     interview.public_summary = f"{FIRST} a trouvé un CDI."
     interview.private_notes = "Note privée du conseiller"
+    interview.pending = {"actions": {"1": {"choice": "done", "note": f"{FIRST} l'a fait"}}}
     db.session.add(
         Action(
             young_person_id=person.id,

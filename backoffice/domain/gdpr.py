@@ -22,7 +22,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import AuditEvent, Consent, Consultation, Partner, YoungPerson, utcnow
+from ..models import (
+    AuditEvent,
+    Consent,
+    Consultation,
+    Interview,
+    Partner,
+    YoungPerson,
+    utcnow,
+)
 from . import audit, search, values
 
 #: Columns never exported: the counsellors' working notes and the secrets of the answer links.
@@ -183,11 +191,22 @@ class AnonymisationRefused(ValueError):
     """French message for the screen or the CLI."""
 
 
+#: Short texts that are free (typed by a person) rather than codes; every long text (sa.Text)
+#: is free. The others (a workflow's states and transition, the label of the staff member who
+#: acted) stay: they say what was done, not who the young person is.
+FREE_STRINGS = {
+    ("referral", "service"),
+    ("referral", "answer_nonce"),
+    ("situation", "organisation"),
+}
+
+
 def _text_columns(table: sa.Table) -> list[sa.Column]:
+    """The free texts of a table: what an anonymisation empties."""
     return [
         c
         for c in table.c
-        if isinstance(c.type, sa.String | sa.Text)
+        if (isinstance(c.type, sa.Text) or (table.name, c.key) in FREE_STRINGS)
         and not c.primary_key
         and not c.foreign_keys
         and not _is_code(table, c)
@@ -251,6 +270,8 @@ def anonymise(
         ):
             for column in texts:
                 setattr(row, column.key, None if column.nullable else ERASED)
+            if isinstance(row, Interview):  # a draft's follow-up notes, kept as JSON
+                row.pending = {}
     session.flush()
     _scrub_trail(session, young_person_id)
     session.add(Consultation(young_person_id=young_person_id, user_id=actor_id, kind="anonymise"))
