@@ -59,6 +59,12 @@ def create_app(config: dict | None = None) -> Flask:
             days_without_interview=app.config["STALLING_DAYS_WITHOUT_INTERVIEW"],
         )
     )
+    from .domain import notices
+    from .domain import workflow as workflows
+
+    notices.configure(_notice_settings)
+    if notices.on_fired not in workflows.LISTENERS:
+        workflows.LISTENERS.append(notices.on_fired)
     _register_template_helpers(app)
     _register_error_pages(app)
     _refuse_control_characters(app)
@@ -72,6 +78,20 @@ def create_app(config: dict | None = None) -> Flask:
 
     cli.init_app(app)
     return app
+
+
+def _notice_settings():
+    """What the e-mails need from the current app's configuration (``domain/notices.py``)."""
+    from flask import current_app
+
+    from .domain import notices
+
+    config = current_app.config
+    return notices.Settings(
+        public_url=config["PUBLIC_URL"],
+        secret_key=config["SECRET_KEY"],
+        app_name=config["APP_NAME"],
+    )
 
 
 def _configure_database(app: Flask) -> None:
@@ -149,6 +169,10 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["amount"] = format_quantity  # 1 500 €, 10 tickets
     app.jinja_env.filters["figure"] = format_figure  # a report's figure: 12 345, 42,5, —
+    # An appointment, stored as typed (local wall time): "03/12/2026 à 14 h 30".
+    app.jinja_env.filters["wall_datetime"] = lambda value: (
+        value.strftime("%d/%m/%Y à %H h %M").replace(" h 00", " h") if value else ""
+    )
     app.jinja_env.filters["localdatetime"] = lambda value: (
         format_datetime(value, "dd/MM/yyyy HH:mm") if value else ""
     )

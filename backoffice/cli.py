@@ -26,6 +26,7 @@ def init_app(app) -> None:
         imports_purge,
         referrals_expire,
         tick,
+        outbox_send,
         progress_refresh,
         gdpr_export,
         gdpr_anonymise,
@@ -284,33 +285,92 @@ def referrals_expire():
     click.echo(f"{count} orientation(s) expirée(s).")
 
 
+def _smtp_settings():
+    from .domain import outbox
+
+    return outbox.SmtpSettings.from_config(current_app.config)
+
+
+@click.command("outbox-send")
+@click.option(
+    "--retry-now",
+    is_flag=True,
+    help="Also the messages waiting for their next attempt (after an SMTP outage is fixed).",
+)
+def outbox_send(retry_now):
+    """Send the e-mails waiting in the outbox (``flask tick`` does it too)."""
+    from .domain import outbox
+
+    settings = _smtp_settings()
+    if not settings.server:
+        pending = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(outbox.OutboxMessage)
+            .where(outbox.OutboxMessage.status == "pending")
+        )
+        click.echo(
+            f"MAIL_SERVER n'est pas configuré : {pending} message(s) restent dans la boîte "
+            "d'envoi (écran Messages envoyés)."
+        )
+        return
+    counts = outbox.send_due(db.session, settings, retry_now=retry_now)
+    click.echo(
+        f"{counts['sent']} message(s) envoyé(s), {counts['retry']} à réessayer plus tard, "
+        f"{counts['failed']} abandonné(s)."
+    )
+
+
+#: How long one tick may hold the lock; a tick that dies frees it after this.
+TICK_LOCK = 15 * 60
+
+
 @click.command("tick")
 def tick():
-    """What runs on a schedule, idempotent, safe on several servers at once (cron: every 10
-    minutes): expire unanswered referrals, delete abandoned import uploads, anonymise the young
-    people at the end of their retention and purge the journals past theirs."""
+    """What runs on a schedule (cron: every 5 minutes), idempotent, once at a time whatever the
+    number of servers (a lock in the database): expire unanswered referrals and tell who must
+    chase, write tomorrow's appointment reminders, send the outbox, delete abandoned import
+    uploads, old sent messages and read notifications, anonymise the young people at the end
+    of their retention and purge the journals past theirs."""
     import datetime as dt
+    import os
+    import socket
     from pathlib import Path
 
-    from .domain import gdpr
+    from .domain import gdpr, notices, outbox, scheduler
     from .domain.csvio import uploads
     from .domain.referrals import expire_overdue
+    from .models import utcnow
 
     act_as("tick")
-    expired = expire_overdue(db.session, dt.date.today())
-    db.session.commit()
-    purged = uploads.purge(Path(current_app.config["IMPORT_UPLOAD_FOLDER"]))
-    kept = gdpr.retention(
-        db.session,
-        dt.date.today(),
-        current_app.config["RETENTION_YEARS"],
-        current_app.config["LOG_RETENTION_DAYS"],
-        apply=True,
-    )
-    db.session.commit()
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    if not scheduler.acquire(db.session, "tick", holder, utcnow(), dt.timedelta(seconds=TICK_LOCK)):
+        click.echo("Un autre « flask tick » est en cours : rien à faire.")
+        return
+    try:
+        today = dt.date.today()
+        expired = expire_overdue(db.session, today)
+        chased = notices.chase_due(db.session, today)
+        reminded = notices.reminders_due(db.session, today)
+        db.session.commit()
+        counts = outbox.send_due(db.session, _smtp_settings())
+        purged = uploads.purge(Path(current_app.config["IMPORT_UPLOAD_FOLDER"]))
+        notices.purge(db.session, utcnow(), current_app.config["NOTICES_KEEP_DAYS"])
+        kept = gdpr.retention(
+            db.session,
+            today,
+            current_app.config["RETENTION_YEARS"],
+            current_app.config["LOG_RETENTION_DAYS"],
+            apply=True,
+        )
+        db.session.commit()
+    finally:
+        db.session.rollback()
+        scheduler.release(db.session, "tick", holder)
     click.echo(
-        f"{expired} orientation(s) expirée(s), {purged} fichier(s) d'import supprimé(s), "
-        f"{len(kept['anonymise'])} jeune(s) anonymisé(s) en fin de conservation."
+        f"{expired} orientation(s) expirée(s), {chased} à relancer, {reminded} rappel(s) de "
+        f"rendez-vous, {counts['sent']} message(s) envoyé(s) ({counts['retry']} à réessayer), "
+        f"{purged} fichier(s) d'import supprimé(s), {len(kept['anonymise'])} jeune(s) "
+        "anonymisé(s) en fin de conservation."
     )
 
 

@@ -66,6 +66,25 @@ class Config:
     DPO_CONTACT = os.environ.get(
         "DPO_CONTACT", "le délégué à la protection des données de la mission locale"
     )
+    # E-mail (domain/outbox.py): messages wait in the outbox and ``flask tick`` (or ``flask
+    # outbox-send``) sends them through this SMTP server; without MAIL_SERVER they stay there,
+    # listed under *Messages envoyés* for the admins.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes", "oui")
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "").lower() in ("1", "true", "yes", "oui")
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "Mission locale <ne-pas-repondre@mission-locale.invalid>"
+    )
+    #: The address the links of the e-mails start with (the partner's answer link, the young
+    #: person's space): the public address of this server.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    #: Sent messages and read notifications are deleted after this many days.
+    NOTICES_KEEP_DAYS = int(os.environ.get("NOTICES_KEEP_DAYS", 90))
+    #: How long the link to a young person's space stays valid.
+    YOUTH_SPACE_DAYS = int(os.environ.get("YOUTH_SPACE_DAYS", 60))
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024))
     #: Where uploads wait between preview and confirmation (default: ``instance/imports``);
     #: each is deleted once used, and after an hour at the latest.

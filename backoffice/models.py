@@ -107,6 +107,11 @@ class User(UserMixin, Timestamped, db.Model):
     session_token: Mapped[str] = mapped_column(
         sa.String(64), default=new_session_token, info={"sensitive": True}
     )
+    #: The secret of the counsellor's private calendar feed (``/agenda/<token>.ics``); None: no
+    #: feed. A new one revokes the old address.
+    calendar_token: Mapped[str | None] = mapped_column(
+        sa.String(64), unique=True, index=True, info={"sensitive": True}
+    )
 
     site: Mapped[Site | None] = relationship(back_populates="users")
 
@@ -201,6 +206,10 @@ class YoungPerson(Timestamped, db.Model):
     #: The retention extended until this date (an open aid file…), and why (an admin's note).
     retention_until: Mapped[dt.date | None]
     retention_note: Mapped[str | None] = mapped_column(sa.Text)
+    #: The young person's own space (``/mon-espace/``): the secret of its current link and when
+    #: the link stops working. None: no link, or revoked by the counsellor.
+    space_nonce: Mapped[str | None] = mapped_column(sa.String(64), info={"sensitive": True})
+    space_expires_at: Mapped[dt.datetime | None]
     #: Progress state kept by domain/interviews.py (refresh_progress) from the interviews:
     #: why the young person is *sans progression* (codes), and the last completed interview.
     stalling: Mapped[str | None] = mapped_column(sa.String(40))
@@ -628,6 +637,9 @@ class Action(Timestamped, db.Model):
     #: the CEJ's weekly hours of activity are read from them.
     theme_id: Mapped[int | None] = mapped_column(sa.ForeignKey("theme.id", ondelete="SET NULL"))
     hours: Mapped[Decimal | None] = mapped_column(sa.Numeric(4, 1))
+    #: When the young person ticked the action done from their space: their word, which the
+    #: counsellor reviews at the next interview (the status changes there).
+    youth_done_at: Mapped[dt.datetime | None]
 
     objective: Mapped[Objective | None] = relationship()
     theme: Mapped[Theme | None] = relationship()
@@ -940,6 +952,89 @@ class Consultation(db.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.at:%d/%m/%Y %H:%M}"
+
+
+class OutboxMessage(db.Model):
+    """An e-mail, written in the same transaction as the change that causes it and sent later
+    by ``flask outbox-send`` / ``flask tick`` (``domain/outbox.py``): an SMTP outage loses
+    nothing, a rolled-back change sends nothing."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        in_list("status", vocab.OUTBOX_STATUSES),
+        in_list("kind", vocab.NOTICE_KINDS),
+        # What the sender picks: the messages due, oldest first.
+        sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    #: Scheduled messages (reminders) carry a key, so a second run writes none.
+    key: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body_text: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str | None] = mapped_column(sa.Text)
+    attachment_name: Mapped[str | None] = mapped_column(sa.String(100))
+    attachment: Mapped[str | None] = mapped_column(sa.Text)  # an .ics, as text
+    young_person_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("young_person.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    sent_at: Mapped[dt.datetime | None]
+    #: A sender's claim on the message while it sends it: another sender leaves it alone.
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(64))
+    claimed_until: Mapped[dt.datetime | None]
+
+    user: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.recipient}"
+
+
+class Notification(db.Model):
+    """A line in a counsellor's notifications (home page): a partner answered, a referral to
+    chase, an aid decided… read or unread."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        in_list("kind", vocab.NOTICE_KINDS),
+        sa.Index("ix_notification_user", "user_id", "read_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    young_person_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("young_person.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    key: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
+    text: Mapped[str] = mapped_column(sa.String(300))
+    #: What the line opens: ``referral``, ``aid_request`` or ``young_person``, and its id.
+    entity: Mapped[str | None] = mapped_column(sa.String(20))
+    entity_id: Mapped[int | None]
+    read_at: Mapped[dt.datetime | None]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class SchedulerLock(db.Model):
+    """A named lock in the database: one ``flask tick`` at a time, whatever the server."""
+
+    __tablename__ = "scheduler_lock"
+
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(sa.String(64))
+    until: Mapped[dt.datetime | None]
 
 
 class ImportRun(db.Model):

@@ -16,7 +16,16 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, attributes
 
-from ..models import AuditEvent, Consultation, ImportRun, WorkflowEvent, utcnow
+from ..models import (
+    AuditEvent,
+    Consultation,
+    ImportRun,
+    Notification,
+    OutboxMessage,
+    SchedulerLock,
+    WorkflowEvent,
+    utcnow,
+)
 
 ACTOR_KEY = "audit_actor"
 PENDING_KEY = "audit_pending"
@@ -28,8 +37,17 @@ HIDDEN = "(contenu non conservé)"
 SILENT_COLUMNS = frozenset(
     {"created_at", "updated_at", "version", "search_text", "stalling", "last_interview_at"}
 )
-#: Tables that are logs themselves.
-NOT_AUDITED = (AuditEvent, Consultation, ImportRun, WorkflowEvent)
+#: Tables that are logs themselves, or the mail and notices a change leaves (the change itself
+#: is in the trail).
+NOT_AUDITED = (
+    AuditEvent,
+    Consultation,
+    ImportRun,
+    WorkflowEvent,
+    OutboxMessage,
+    Notification,
+    SchedulerLock,
+)
 
 
 def set_actor(session: Session, actor_id: int | None, label: str) -> None:

@@ -27,6 +27,7 @@ from ..models import (
     Consent,
     Consultation,
     Interview,
+    OutboxMessage,
     Partner,
     YoungPerson,
     utcnow,
@@ -34,7 +35,16 @@ from ..models import (
 from . import audit, search, values
 
 #: Columns never exported: the counsellors' working notes and the secrets of the answer links.
-NOT_EXPORTED = {("interview", "private_notes"), ("referral", "answer_nonce")}
+NOT_EXPORTED = {
+    ("interview", "private_notes"),
+    ("referral", "answer_nonce"),
+    ("young_person", "space_nonce"),
+    # The e-mails' bodies repeat the record (exported itself) and carry the links' secrets.
+    ("outbox_message", "body_text"),
+    ("outbox_message", "body_html"),
+    ("outbox_message", "attachment"),
+    ("outbox_message", "claimed_by"),
+}
 #: The French title of each part of a record (the export's page).
 TABLE_TITLES = {
     "young_person": "Identité et situation",
@@ -50,6 +60,8 @@ TABLE_TITLES = {
     "workflow_event": "Suivi des orientations et des demandes d'aide",
     "consent": "Consentements",
     "consultation": "Journal des consultations du dossier",
+    "outbox_message": "E-mails envoyés",
+    "notification": "Notifications des conseillers",
 }
 #: Headers of the page for the columns the screens' labels do not name.
 COLUMN_TITLES = {
@@ -198,6 +210,7 @@ FREE_STRINGS = {
     ("referral", "service"),
     ("referral", "answer_nonce"),
     ("situation", "organisation"),
+    ("notification", "text"),
 }
 
 
@@ -255,9 +268,14 @@ def anonymise(
         setattr(person, name, None)
     person.birth_date = person.birth_date.replace(month=1, day=1)
     person.anonymised_at = now
+    person.space_nonce = person.space_expires_at = None  # their space closes
     person.search_text = search.text_for(
         {name: getattr(person, name) for name in YoungPerson.search_text.info["search_of"]},
         YoungPerson.search_text.info["search_of"],
+    )
+    # Their e-mails go, sent or waiting: a waiting one must not leave, and none is counted.
+    session.execute(
+        sa.delete(OutboxMessage).where(OutboxMessage.young_person_id == young_person_id)
     )
     # Every free text of their records, emptied (a required one holds ERASED), through the
     # session like every write (the trail sees it, then loses the values below).
@@ -410,6 +428,26 @@ REGISTER = {
     "aid_type": ("Catalogue des aides", "Référentiel", "Tous", "Sans objet"),
     "diagnosis_domain": ("Domaines du diagnostic", "Référentiel", "Tous", "Sans objet"),
     "diagnosis_situation": ("Situations du diagnostic", "Référentiel", "Tous", "Sans objet"),
+    "outbox_message": (
+        "E-mails envoyés : au partenaire (fiche de liaison consentie, lien de réponse), au "
+        "conseiller (notifications), au jeune s'il l'a accepté (rendez-vous, récapitulatif, "
+        "lien de son espace)",
+        "Informer les personnes concernées de la suite de l'accompagnement",
+        "Le destinataire du message ; les administrateurs (suivi des envois)",
+        "90 jours après l'envoi (NOTICES_KEEP_DAYS)",
+    ),
+    "notification": (
+        "Notifications des conseillers (réponse d'un partenaire, relance, décision d'aide…)",
+        "Suivi des dossiers",
+        "Le conseiller concerné",
+        "90 jours après lecture (NOTICES_KEEP_DAYS)",
+    ),
+    "scheduler_lock": (
+        "Verrou des tâches planifiées (aucune donnée personnelle)",
+        "Fonctionnement",
+        "Aucun",
+        "Sans objet",
+    ),
 }
 
 

@@ -98,7 +98,9 @@ def actions_to_review(session: Session, interview: Interview) -> list[Action]:
         sa.select(Action)
         .where(
             Action.young_person_id == interview.young_person_id,
-            Action.set_at_id != interview.id,
+            # Not set at this interview (an action the young person added from their space
+            # was set at none).
+            sa.or_(Action.set_at_id.is_(None), Action.set_at_id != interview.id),
             sa.or_(
                 Action.status.not_in(CLOSED_ACTION_STATUSES), Action.reviewed_at_id == interview.id
             ),
@@ -253,6 +255,9 @@ def apply_pending(session: Session, interview: Interview) -> None:
                 action.status = "in_progress"
         else:
             action.status = "in_progress"
+        if choice != "done":
+            # Reviewed as not done: the young person's tick in their space is answered.
+            action.youth_done_at = None
         action.outcome_note = decision.get("note") or action.outcome_note
         action.reviewed_at_id = interview.id
     for key, outcome in pending(interview, "proposals").items():
@@ -310,6 +315,10 @@ def record_missed(
         next_appointment=new_appointment,
     )
     session.add(record)
+    session.flush()
+    from . import notices
+
+    notices.appointment_set(session, record, now.date())
     return record
 
 
@@ -718,6 +727,9 @@ def complete(session: Session, interview: Interview, now: dt.datetime) -> list[s
         interview.status = "completed"
         interview.completed_at = now
         interview.step = len(STEPS)
+        from . import notices
+
+        notices.interview_validated(session, interview, now.date())
     return problems
 
 

@@ -507,6 +507,34 @@ CONSULTATION_KINDS = Vocabulary(
         ("view", N_("Consultation")),
         ("export", N_("Export des données (droit d'accès)")),
         ("anonymise", N_("Anonymisation")),
+        ("space", N_("Ouverture de son espace par le jeune")),
+    ],
+)
+
+#: Where an e-mail of the outbox stands (``domain/outbox.py``).
+OUTBOX_STATUSES = Vocabulary(
+    "outbox_status",
+    [
+        ("pending", N_("À envoyer")),
+        ("sent", N_("Envoyé")),
+        ("failed", N_("Abandonné après plusieurs essais")),
+    ],
+)
+
+#: Why a message or a notification was written (``domain/notices.py``).
+NOTICE_KINDS = Vocabulary(
+    "notice_kind",
+    [
+        ("referral_sent", N_("Orientation envoyée au partenaire")),
+        ("referral_answered", N_("Réponse d'un partenaire")),
+        ("referral_chase", N_("Orientation à relancer")),
+        ("referral_expired", N_("Orientation expirée sans réponse")),
+        ("aid_decided", N_("Décision sur une demande d'aide")),
+        ("appointment", N_("Confirmation de rendez-vous")),
+        ("reminder", N_("Rappel de rendez-vous")),
+        ("recap", N_("Récapitulatif d'entretien")),
+        ("space_link", N_("Lien vers l'espace du jeune")),
+        ("youth_action", N_("Action cochée ou ajoutée par le jeune")),
     ],
 )
 
@@ -555,6 +583,8 @@ ALL = {
         SITUATION_FAMILIES,
         CONSULTATION_KINDS,
         CONSENT_PURPOSES,
+        OUTBOX_STATUSES,
+        NOTICE_KINDS,
         LOCALES,
     )
 }

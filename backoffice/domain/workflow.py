@@ -102,6 +102,11 @@ class Workflow:
         return "\n".join(lines)
 
 
+#: Called after every transition, in its transaction: ``(session, workflow, record, event,
+#: actor)`` — the messages and notifications it causes (``domain/notices.py``).
+LISTENERS: list = []
+
+
 def fire(
     session: Session,
     workflow: Workflow,
@@ -153,6 +158,8 @@ def fire(
     )
     session.add(event)
     session.flush()  # the version check of the UPDATE happens here (StaleDataError if raced)
+    for listener in LISTENERS:
+        listener(session, workflow, record, event, actor)
     return event
 
 

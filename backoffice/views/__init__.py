@@ -15,6 +15,7 @@ from ..models import (
     AuditEvent,
     DiagnosisDomain,
     DiagnosisSituation,
+    OutboxMessage,
     Partner,
     Referral,
     Site,
@@ -36,6 +37,7 @@ from .gdpr import RetentionView
 from .home import HomeView
 from .imports import ImportView, check_declarations
 from .interviews import InterviewView
+from .outbox import OutboxView
 from .people import AccountView, CounsellorView, MyYoungPeopleView, SiteView, YoungPersonView
 from .referrals import AidRequestView, ReferralView
 from .reporting import PilotageView
@@ -108,12 +110,17 @@ def init_app(app) -> Admin:
         )
     )
     app.register_blueprint(referrals.bp)
+    from . import youth_space
+
+    app.register_blueprint(youth_space.bp)
+    app.register_blueprint(youth_space.feed_bp)
     admin.add_view(
         InterviewView(name=_l("Entretiens"), endpoint="interviews", url="/admin/interviews")
     )
     admin.add_view(PilotageView(name=_l("Pilotage"), endpoint="pilotage", url="/admin/pilotage"))
     admin.add_view(ImportView(name=_l("Imports"), endpoint="imports", url="/admin/import"))
     admin.add_view(AuditEventView(AuditEvent, db, name=_l("Journal"), endpoint="audit"))
+    admin.add_view(OutboxView(OutboxMessage, db, name=_l("Messages envoyés"), endpoint="outbox"))
     admin.add_view(
         RetentionView(name=_l("Conservation (RGPD)"), endpoint="retention", url="/admin/rgpd")
     )

@@ -5,15 +5,25 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..domain import interviews as interview_rules
-from ..domain import scope, values
+from ..domain import notices, scope, values
 from ..domain import vocabularies as vocab
 from ..extensions import db
-from ..models import OPEN_ACTIONS_SQL, Action, AidType, Interview, Partner, User, YoungPerson
+from ..models import (
+    OPEN_ACTIONS_SQL,
+    Action,
+    AidType,
+    Interview,
+    Partner,
+    User,
+    YoungPerson,
+    utcnow,
+)
 
 
 def _count(model, *where) -> int:
@@ -50,9 +60,43 @@ class HomeView(AdminIndexView):
         }
         views = {view.endpoint: view for view in self.admin._views}
         agenda = _counsellor_agenda() if current_user.role == "counsellor" else None
+        notes, unread = notices.unread(db.session, current_user.id)
         return self.render(
-            "admin/home/index.html", figures=figures, views=views, agenda=agenda, vocab=vocab
+            "admin/home/index.html",
+            figures=figures,
+            views=views,
+            agenda=agenda,
+            vocab=vocab,
+            notes=notes,
+            unread=unread,
+            note_url=_note_url,
         )
+
+    @expose("/notifications/lues", methods=["POST"])
+    def notifications_read(self):
+        """Mark one notification (``id``) or all of them as read."""
+        wanted = request.form.get("id")
+        ids = None
+        if wanted is not None:
+            try:
+                ids = [int(wanted)]
+            except ValueError:
+                flash(_("Notification introuvable."), "error")
+                return redirect(url_for(".index"))
+        notices.mark_read(db.session, current_user.id, ids, utcnow())
+        db.session.commit()
+        return redirect(url_for(".index", _anchor="notifications"))
+
+
+def _note_url(note) -> str | None:
+    """Where a notification leads: the referral, the aid request or the young person's file."""
+    if note.entity == "referral":
+        return url_for("referral.workflow_view", id=note.entity_id)
+    if note.entity == "aid_request":
+        return url_for("aidrequest.workflow_view", id=note.entity_id)
+    if note.entity == "young_person":
+        return url_for("interviews.file", young_person_id=note.entity_id)
+    return None
 
 
 #: Each list of the home page shows this many lines at most, and says how many there are.

@@ -7,16 +7,20 @@ browser loses nothing, and the interview resumes at the furthest step reached.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
+import segno
 import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
-from ..domain import gdpr, scope, situations, values
+from ..domain import gdpr, notices, scope, situations, values
 from ..domain import interviews as rules
 from ..domain import vocabularies as vocab
+from ..domain import youth_space as space
 from ..extensions import db
 from ..models import (
     Action,
@@ -29,6 +33,7 @@ from ..models import (
     Partner,
     Proposal,
     Referral,
+    User,
     YoungPerson,
     utcnow,
 )
@@ -273,7 +278,27 @@ class InterviewView(BaseView):
             now=values.local_now(),
             more=len(rows) > AGENDA_LIMIT,
             missed_choices=[(code, vocab.ATTENDANCE.label(code)) for code in rules.MISSED],
+            feed_url=(
+                url_for("calendar_feed.feed", token=current_user.calendar_token, _external=True)
+                if current_user.calendar_token
+                else None
+            ),
         )
+
+    @expose("/agenda/abonnement", methods=["POST"])
+    def calendar_feed(self):
+        """Create (or replace: the old address stops working) or revoke the counsellor's
+        private calendar address."""
+        self._editor_only()
+        user = db.session.get(User, current_user.id)
+        if request.form.get("op") == "revoke":
+            user.calendar_token = None
+            flash(_("Adresse d'abonnement supprimée : votre agenda ne la lit plus."), "success")
+        else:
+            user.calendar_token = secrets.token_urlsafe(32)
+            flash(_("Nouvelle adresse d'abonnement : copiez-la dans votre agenda."), "success")
+        db.session.commit()
+        return redirect(url_for(".agenda") + "#abonnement")
 
     @expose("/<interview_id>/discard", methods=["POST"])
     def discard(self, interview_id):
@@ -292,13 +317,15 @@ class InterviewView(BaseView):
 
     @expose("/<interview_id>/summary")
     def summary(self, interview_id):
-        """The recap for the young person, in plain French, printable (no private notes)."""
+        """The recap for the young person, in plain French, printable (no private notes), with
+        the QR code of their space when their link is active."""
         interview = _interview_or_404(interview_id)
         return self.render(
             "admin/interviews/summary.html",
             interview=interview,
             vocab=vocab,
             youth=interview.young_person,
+            space=_space_link(interview.young_person),
             **wizard.summary_context(db.session, interview),
         )
 
@@ -407,6 +434,41 @@ class InterviewView(BaseView):
             "success",
         )
         return redirect(url_for(".file", young_person_id=youth.id))
+
+    @expose("/file/<young_person_id>/espace", methods=["POST"])
+    def space(self, young_person_id):
+        """The young person's space: a new link (sent by e-mail when they agreed to it, shown
+        with its QR code otherwise), the same link sent again, or the link revoked."""
+        self._editor_only()
+        youth = _young_person_or_404(young_person_id)
+        back = url_for(".file", young_person_id=youth.id) + "#space"
+        op = request.form.get("op")
+        if op == "revoke":
+            space.revoke(youth)
+            db.session.commit()
+            flash(_("Le lien de son espace ne fonctionne plus."), "success")
+            return redirect(back)
+        if op not in ("issue", "send"):
+            abort(400)
+        if op == "issue" or not space.active(youth, utcnow()):
+            space.issue(youth, utcnow(), current_app.config["YOUTH_SPACE_DAYS"])
+        url = url_for(
+            "youth_space.index",
+            token=space.token(current_app.config["SECRET_KEY"], youth),
+            _external=True,
+        )
+        if notices.space_link(db.session, youth, url):
+            flash(_("Lien envoyé à %(email)s.", email=youth.email), "success")
+        else:
+            flash(
+                _(
+                    "Lien créé, pas envoyé : le jeune n'a pas d'adresse e-mail ou n'a pas "
+                    "accepté d'être contacté par e-mail. Montrez-lui le QR code."
+                ),
+                "info",
+            )
+        db.session.commit()
+        return redirect(back)
 
     @expose("/file/<young_person_id>/consent", methods=["POST"])
     def consent(self, young_person_id):
@@ -553,7 +615,7 @@ class InterviewView(BaseView):
                 .where(Referral.young_person_id == youth.id)
                 .order_by(Referral.id.desc())
             ).all(),
-            consents=gdpr.consents_of(db.session, youth.id),
+            consents=(consents := gdpr.consents_of(db.session, youth.id)),
             partners=db.session.scalars(
                 sa.select(Partner).where(Partner.active).order_by(Partner.name)
             ).all(),
@@ -565,5 +627,23 @@ class InterviewView(BaseView):
                 .where(AidRequest.young_person_id == youth.id)
                 .order_by(AidRequest.id.desc())
             ).all(),
+            space=_space_link(youth),
+            contactable=notices.contactable(db.session, youth, today, consents),
             **extra,
         )
+
+
+def _space_link(youth: YoungPerson) -> dict | None:
+    """The young person's active space link, its expiry and its QR code (inline SVG); None
+    when they have none (or it expired)."""
+    if not space.active(youth, utcnow()):
+        return None
+    url = url_for(
+        "youth_space.index",
+        token=space.token(current_app.config["SECRET_KEY"], youth),
+        _external=True,
+    )
+    qr = segno.make(url, error="m").svg_inline(
+        scale=3, title=_("QR code de l'espace de %(name)s", name=youth.first_name)
+    )
+    return {"url": url, "expires": youth.space_expires_at, "qr": Markup(qr)}

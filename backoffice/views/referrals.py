@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from urllib.parse import quote, urlencode
 
 import sqlalchemy as sa
 from flask import (
@@ -25,7 +26,7 @@ from markupsafe import Markup
 from wtforms import SelectMultipleField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
-from ..domain import audit
+from ..domain import audit, notices
 from ..domain import referrals as flows
 from ..domain import vocabularies as vocab
 from ..domain.values import InvalidValue, format_quantity, parse_date
@@ -267,8 +268,22 @@ class ReferralView(WorkflowScreen):
         if record.status == "sent" and record.answer_nonce:
             token = flows.answer_token(current_app.config["SECRET_KEY"], record)
             link = url_for("partner_answer.answer", token=token, _external=True)
+        mailto = None
+        if link and record.partner.email:
+            mailto = "mailto:{}?{}".format(
+                quote(record.partner.email, safe="@"),
+                urlencode(
+                    {
+                        "subject": f"Orientation de la mission locale n°{record.id}",
+                        "body": f"Bonjour,\n\nPour répondre à l'orientation : {link}\n",
+                    },
+                    quote_via=quote,
+                ),
+            )
         return {
             "answer_link": link,
+            "mailto": mailto,
+            "partner_mail": notices.last_sent_to_partner(db.session, record.id),
             "consent_methods": vocab.CONSENT_METHODS,
             "today": dt.date.today(),
             "shareable": vocab.SHAREABLE,
