@@ -37,7 +37,7 @@ from ..models import (
 )
 from . import calendar, outbox
 from . import vocabularies as vocab
-from .values import format_decimal
+from .values import format_quantity
 
 
 @dataclass(frozen=True)
@@ -455,7 +455,7 @@ def _aid_fired(session: Session, request: AidRequest, name: str, actor) -> None:
         f"{DECISIONS[name]}"
     )
     if request.status == "granted" and request.amount_granted is not None:
-        text += f" ({format_decimal(request.amount_granted)} €)"
+        text += f" ({format_quantity(request.amount_granted, request.aid_type.unit)})"
     notify(
         session,
         counsellor,

@@ -197,10 +197,14 @@ def _connect(settings: SmtpSettings) -> smtplib.SMTP:
         smtp = smtplib.SMTP_SSL(settings.server, settings.port, timeout=settings.timeout)
     else:
         smtp = smtplib.SMTP(settings.server, settings.port, timeout=settings.timeout)
-        if settings.use_tls:
+    try:
+        if settings.use_tls and not settings.use_ssl:
             smtp.starttls()
-    if settings.username:
-        smtp.login(settings.username, settings.password or "")
+        if settings.username:
+            smtp.login(settings.username, settings.password or "")
+    except OSError:
+        smtp.close()
+        raise
     return smtp
 
 
@@ -237,7 +241,7 @@ def send_due(
         smtp = None
         try:
             smtp = _connect(settings)
-        except (OSError, smtplib.SMTPException) as error:
+        except OSError as error:  # SMTPException included
             for message in session.scalars(
                 sa.select(OutboxMessage).where(OutboxMessage.id.in_(ids))
             ):
@@ -252,11 +256,17 @@ def send_due(
                     continue
                 try:
                     smtp.send_message(email_of(message, settings.sender))
-                except (smtplib.SMTPException, OSError) as error:
+                except OSError as error:  # SMTPException included
                     _failed(message, f"Refusé par le serveur d'envoi : {error}", moment)
                     counts["failed" if message.status == "failed" else "retry"] += 1
-                    if isinstance(error, smtplib.SMTPServerDisconnected | OSError):
+                    # (SMTPException is an OSError: a refusal keeps the connection.)
+                    lost = isinstance(error, smtplib.SMTPServerDisconnected) or not isinstance(
+                        error, smtplib.SMTPException
+                    )
+                    if lost:
                         session.commit()
+                        smtp.close()
+                        smtp = None
                         smtp = _connect(settings)
                 else:
                     message.status = "sent"
@@ -266,15 +276,17 @@ def send_due(
                     message.claimed_by = message.claimed_until = None
                     counts["sent"] += 1
                 session.commit()
-        except (OSError, smtplib.SMTPException):
+        except OSError:
             session.rollback()  # the rest of the batch stays claimed until the claim expires
             return counts
         finally:
             if smtp is not None:
                 try:
                     smtp.quit()
-                except (OSError, smtplib.SMTPException):
+                except OSError:
                     pass
+                finally:
+                    smtp.close()
 
 
 def retry(message: OutboxMessage, now: dt.datetime) -> None:
