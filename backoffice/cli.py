@@ -132,13 +132,14 @@ def seed_demo(youths, seed_value, histories_limit, max_interviews):
     """Demo sites, accounts, counsellors and N young people (deterministic, idempotent)."""
     from seed.catalogue import load_catalogue
     from seed.demo import seed_demo as run_seed_demo
-    from seed.demo import seed_histories, seed_workflows
+    from seed.demo import seed_histories, seed_messages, seed_workflows
 
     act_as("seed-demo")
     started = time.perf_counter()
     load_catalogue(db.session)
     counts = run_seed_demo(db.session, youths, seed_value)
     histories = seed_histories(db.session, min(youths, histories_limit), seed_value, max_interviews)
+    seed_messages(db.session, seed_value)
     seed_workflows(db.session, min(youths, 120), seed_value)
     analyze(db.session, *SEEDED_TABLES, vacuum=True)
     elapsed = time.perf_counter() - started
@@ -155,7 +156,13 @@ def seed_demo(youths, seed_value, histories_limit, max_interviews):
 def demo_bootstrap(youths, url):
     """Load the catalogue and demo data when the database has no account, then print the logins."""
     from seed.catalogue import load_catalogue
-    from seed.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_histories, seed_workflows
+    from seed.demo import (
+        DEMO_ACCOUNTS,
+        DEMO_PASSWORD,
+        seed_histories,
+        seed_messages,
+        seed_workflows,
+    )
     from seed.demo import seed_demo as run_seed_demo
 
     act_as("demo-bootstrap")
@@ -163,6 +170,7 @@ def demo_bootstrap(youths, url):
         load_catalogue(db.session)
         run_seed_demo(db.session, youths)
         seed_histories(db.session, min(youths, 500))
+        seed_messages(db.session)
         seed_workflows(db.session, min(youths, 120))
         analyze(db.session, *SEEDED_TABLES, vacuum=True)
         click.echo(f"Base vide : catalogue et {youths} jeunes de démonstration chargés.")
@@ -171,6 +179,12 @@ def demo_bootstrap(youths, url):
     click.echo(f"  Base : {current_app.config['SQLALCHEMY_DATABASE_URI']}")
     for account in DEMO_ACCOUNTS:
         click.echo(f"  {vocab.ROLES.label(account.role):<26} {account.email}  /  {DEMO_PASSWORD}")
+    if not current_app.config.get("MAIL_SERVER"):
+        click.echo("")
+        click.echo(
+            "  E-mails : pas de MAIL_SERVER, ils restent dans la boîte d'envoi (écran « Messages "
+            "envoyés », compte administration)."
+        )
     click.echo("")
 
 

@@ -692,3 +692,68 @@ def seed_workflows(session: Session, count: int = 60, seed: int = 2026) -> dict[
             made["aid_requests"] += 1
     session.commit()
     return made
+
+
+def seed_messages(session: Session, seed: int = 2026) -> dict[str, int]:
+    """One young person in four (with an e-mail address, in accompaniment) agreed to be written
+    to by e-mail, and the confirmation of their appointment to come waits in the outbox, as it
+    would after their interview (``domain/notices.py``). Skipped when e-mail consents exist."""
+    from backoffice.domain import notices
+    from backoffice.domain.csvio.engine import bulk_insert
+    from backoffice.models import Consent, Interview
+
+    if session.scalar(sa.select(sa.func.count(Consent.id)).where(Consent.purpose == "email")):
+        return {"consents": 0, "confirmations": 0}
+    rng = random.Random(seed + 3)
+    people = session.execute(
+        sa.select(YoungPerson.id, YoungPerson.registration_date)
+        .where(YoungPerson.status == "active", YoungPerson.email.is_not(None))
+        .order_by(YoungPerson.id)
+    ).all()
+    now = utcnow()
+    rows = [
+        {
+            "young_person_id": person_id,
+            "purpose": "email",
+            "method": rng.choice(("written", "oral", "signed")),
+            "given_on": registered,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        for person_id, registered in people
+        if rng.random() < 0.25
+    ]
+    connection = session.connection()
+    for start in range(0, len(rows), BATCH):
+        bulk_insert(connection, Consent.__table__, rows[start : start + BATCH])
+    if rows:
+        audit.record_bulk_insert(session, "consent", len(rows), "seed-demo: consentements e-mail")
+    today = dt.date.today()
+    consenting = sa.select(Consent.young_person_id).where(Consent.purpose == "email")
+    upcoming = session.scalars(
+        sa.select(Interview)
+        .options(sa.orm.joinedload(Interview.young_person))
+        .where(
+            Interview.status == "completed",
+            Interview.next_appointment >= dt.datetime.combine(today, dt.time()),
+            Interview.young_person_id.in_(consenting),
+        )
+        .order_by(Interview.id)
+    ).all()
+    confirmations = 0
+    for interview in upcoming:
+        latest = session.scalar(
+            sa.select(Interview.id)
+            .where(
+                Interview.young_person_id == interview.young_person_id,
+                Interview.status == "completed",
+            )
+            .order_by(Interview.starts_at.desc(), Interview.id.desc())
+            .limit(1)
+        )
+        if latest == interview.id:
+            notices.appointment_set(session, interview, today)
+            confirmations += 1
+    session.commit()
+    return {"consents": len(rows), "confirmations": confirmations}

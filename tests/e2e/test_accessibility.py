@@ -21,8 +21,17 @@ from flask import url_for
 
 from backoffice.domain import interviews as rules
 from backoffice.domain import referrals as flows
+from backoffice.domain import youth_space as space
 from backoffice.extensions import db
-from backoffice.models import Action, AidRequest, Interview, Referral, User, YoungPerson
+from backoffice.models import (
+    Action,
+    AidRequest,
+    Interview,
+    Referral,
+    User,
+    YoungPerson,
+    utcnow,
+)
 from seed.catalogue import load_catalogue
 from seed.demo import DEMO_PASSWORD, seed_demo, seed_histories, seed_workflows
 
@@ -78,10 +87,18 @@ def _world(app) -> dict:
             ).all()
         )
         sent = db.session.get(Referral, referrals["sent"])
+        youth = db.session.get(YoungPerson, youth_id)
+        space.issue(youth, utcnow())
+        gone = db.session.scalar(sa.select(YoungPerson).where(YoungPerson.id != youth_id).limit(1))
+        space.issue(gone, utcnow() - dt.timedelta(days=90), days=1)
         with app.test_request_context():
             answer = url_for(
                 "partner_answer.answer",
                 token=flows.answer_token(app.config["SECRET_KEY"], sent),
+            )
+            own = url_for("youth_space.index", token=space.token(app.config["SECRET_KEY"], youth))
+            expired = url_for(
+                "youth_space.index", token=space.token(app.config["SECRET_KEY"], gone)
             )
         db.session.commit()
         assert len(referrals) >= 5 and len(aids) >= 4, (referrals, aids)
@@ -91,6 +108,8 @@ def _world(app) -> dict:
             "referrals": sorted(referrals.values()),
             "aids": sorted(aids.values()),
             "answer": answer,
+            "space": own,
+            "space_gone": expired,
         }
 
 
@@ -163,6 +182,12 @@ def _tour(browser, app, world: dict, width: int, check) -> int:
     visit(page, "réponse du partenaire (sans date)")
     page.goto(f"{base}/partenaire/reponse/lien-invalide")
     visit(page, "réponse du partenaire (lien invalide)")
+    page.goto(base + world["space"])  # the young person's space, and in error
+    visit(page, "espace du jeune")
+    page.click("#add-action button")
+    visit(page, "espace du jeune (action sans texte)")
+    page.goto(base + world["space_gone"])
+    visit(page, "espace du jeune (lien expiré)")
     anonymous.close()
 
     for role in ROLES:
