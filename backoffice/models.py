@@ -614,6 +614,9 @@ class Action(Timestamped, db.Model):
             "ix_action_due_status", "due_date", "status", "young_person_id", "theme_id", "hours"
         ),
         sa.CheckConstraint("hours IS NULL OR hours BETWEEN 0 AND 60", name="hours_range"),
+        # The actions set at the interviews held in a period, and who proposed them (the
+        # report reads a range of it alone).
+        sa.Index("ix_action_held", "held_at", "created_by", "young_person_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -640,6 +643,10 @@ class Action(Timestamped, db.Model):
     #: When the young person ticked the action done from their space: their word, which the
     #: counsellor reviews at the next interview (the status changes there).
     youth_done_at: Mapped[dt.datetime | None]
+    #: The time of the interview that set the action, when that interview is held (validated,
+    #: young person present); None otherwise. Kept by ``domain/interviews.py`` on every flush,
+    #: so that the activity report reads a period's actions as one index range.
+    held_at: Mapped[dt.datetime | None]
 
     objective: Mapped[Objective | None] = relationship()
     theme: Mapped[Theme | None] = relationship()
@@ -658,8 +665,13 @@ class Proposal(Timestamped, db.Model):
         sa.CheckConstraint(
             "hours_per_week IS NULL OR hours_per_week BETWEEN 0 AND 60", name="hours_range"
         ),
-        # An interview's proposals, with their kind and outcome (the report reads it alone).
+        # An interview's proposals, with their kind and outcome.
         sa.Index("ix_proposal_interview_kind", "interview_id", "kind", "outcome"),
+        # The proposals of the interviews held in a period (the report reads a range of it
+        # alone).
+        sa.Index(
+            "ix_proposal_held", "held_at", "kind", "outcome", "interview_id", "young_person_id"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -678,6 +690,9 @@ class Proposal(Timestamped, db.Model):
         sa.ForeignKey("aid_type.id", ondelete="SET NULL")
     )
     partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id", ondelete="SET NULL"))
+    #: The time of its interview when that interview is held (validated, young person
+    #: present); None otherwise. Kept by ``domain/interviews.py`` (see ``Action.held_at``).
+    held_at: Mapped[dt.datetime | None]
 
     interview: Mapped[Interview] = relationship(back_populates="proposals")
     aid_type: Mapped[AidType | None] = relationship()

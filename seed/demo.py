@@ -528,6 +528,7 @@ def seed_histories(
                         aid_type_id=aids.get(aid_code),
                         partner_id=None,
                         hours_per_week=None,
+                        held_at=when,  # a validated interview, the young person present
                     )
                     open_proposals.append(proposal)
                 previous_actions = []
@@ -551,6 +552,7 @@ def seed_histories(
                                 outcome_note=None,
                                 theme_id=themes.get(theme),
                                 hours=hours,
+                                held_at=when,
                             )
                         )
         made["interviews"] += len(rows[Interview])

@@ -9,6 +9,7 @@ import io
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from backoffice.domain import reporting
 from backoffice.domain.values import InvalidValue
@@ -471,3 +472,47 @@ def test_the_readme_lists_every_indicator_with_its_definition():
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     for indicator in reporting.INDICATORS:
         assert f"- **{indicator.title}** (`{indicator.key}`) — {indicator.definition}" in readme
+
+
+def test_a_proposal_counts_once_its_interview_is_held_and_only_then(app):
+    """``held_at`` (what the report reads) follows the interview on every flush: a draft's
+    proposal and action do not count; validated, they do; recorded as missed, they no longer
+    do; moved to another year, they count there."""
+    youth = make_young_person()
+    draft = Interview(young_person_id=youth.id, starts_at=T(2025, 3, 4, 10), status="draft")
+    db.session.add(draft)
+    db.session.flush()
+    db.session.add(
+        Proposal(
+            interview_id=draft.id, young_person_id=youth.id, kind="training", description="CAP"
+        )
+    )
+    db.session.add(
+        Action(
+            young_person_id=youth.id, set_at_id=draft.id, what="Appeler", created_by="young_person"
+        )
+    )
+    db.session.commit()
+
+    def counted(year="2025"):
+        period = reporting.period_of("year", year)
+        table = reporting.concrete_outcome(db.session, period, None)
+        quality = reporting.quality(db.session, period, None)
+        return table.value("dont avec au moins une proposition"), quality.value(
+            "Actions proposées par le jeune (%)"
+        )
+
+    assert counted() == (0, None)
+    modified = db.session.scalar(sa.select(Proposal.updated_at))
+    draft.status = "completed"
+    db.session.commit()
+    assert counted() == (1, Decimal("100.0"))
+    # A derived column: the proposal is not "modified" by its interview's validation.
+    assert db.session.scalar(sa.select(Proposal.updated_at)) == modified
+    draft.attendance = "absent"
+    db.session.commit()
+    assert counted() == (0, None)
+    draft.attendance = "present"
+    draft.starts_at = T(2024, 12, 30, 9)
+    db.session.commit()
+    assert counted() == (0, None) and counted("2024") == (1, Decimal("100.0"))

@@ -35,7 +35,15 @@ SYSTEM = "système"
 HIDDEN = "(contenu non conservé)"
 #: Columns that change with every write and say nothing about it.
 SILENT_COLUMNS = frozenset(
-    {"created_at", "updated_at", "version", "search_text", "stalling", "last_interview_at"}
+    {
+        "created_at",
+        "updated_at",
+        "version",
+        "search_text",
+        "stalling",
+        "last_interview_at",
+        "held_at",
+    }
 )
 #: Tables that are logs themselves, or the mail and notices a change leaves (the change itself
 #: is in the trail).

@@ -78,11 +78,11 @@ class HomeView(AdminIndexView):
         wanted = request.form.get("id")
         ids = None
         if wanted is not None:
-            try:
-                ids = [int(wanted)]
-            except ValueError:
+            number = values.parse_id(wanted)
+            if number is None:
                 flash(_("Notification introuvable."), "error")
                 return redirect(url_for(".index"))
+            ids = [number]
         notices.mark_read(db.session, current_user.id, ids, utcnow())
         db.session.commit()
         return redirect(url_for(".index", _anchor="notifications"))
