@@ -38,6 +38,7 @@ from ..models import (
 from . import calendar, outbox
 from . import vocabularies as vocab
 from .values import format_quantity
+from .vocabularies import N_
 
 
 @dataclass(frozen=True)
@@ -333,41 +334,44 @@ def _name(person: YoungPerson) -> str:
 
 def fiche(referral: Referral) -> list[tuple[str, str]]:
     """The fiche de liaison as (label, value) lines: the young person's name, what they agreed
-    to share, and the referral itself."""
+    to share, and the referral itself — the printable fiche, the partner's answer page and the
+    partner's e-mail alike. The labels are French (marked for translation)."""
     person = referral.young_person
     shared = set(referral.shared_fields or [])
-    lines = [("Jeune", _name(person))]
+    lines = [(N_("Jeune"), _name(person))]
     if "birth_date" in shared:
-        lines.append(("Date de naissance", person.birth_date.strftime("%d/%m/%Y")))
+        lines.append((N_("Date de naissance"), person.birth_date.strftime("%d/%m/%Y")))
     if "contact" in shared:
-        lines.append(("Contact", " ".join(p for p in (person.phone, person.email) if p)))
+        lines.append((N_("Contact"), " ".join(p for p in (person.phone, person.email) if p)))
     if "address" in shared:
         place = " ".join(p for p in (person.address, person.postcode, person.city) if p)
-        lines.append(("Adresse", place))
+        lines.append((N_("Adresse"), place))
     if "education_level" in shared:
-        lines.append(("Niveau de formation", vocab.EDUCATION_LEVELS.label(person.education_level)))
+        lines.append(
+            (N_("Niveau de formation"), vocab.EDUCATION_LEVELS.label(person.education_level))
+        )
     if "housing_situation" in shared:
-        lines.append(("Logement", vocab.HOUSING_SITUATIONS.label(person.housing_situation)))
+        lines.append((N_("Logement"), vocab.HOUSING_SITUATIONS.label(person.housing_situation)))
     if "resources" in shared:
-        lines.append(("Ressources", vocab.RESOURCES.label(person.resources)))
+        lines.append((N_("Ressources"), vocab.RESOURCES.label(person.resources)))
     if "driving_licence" in shared:
         mobility = ("Permis B" if person.driving_licence else "Sans permis") + (
             ", véhiculé" if person.has_vehicle else ", sans véhicule"
         )
-        lines.append(("Mobilité", mobility))
+        lines.append((N_("Mobilité"), mobility))
     if "rqth" in shared:
-        lines.append(("RQTH", "oui" if person.rqth else "non"))
-    lines.append(("Motif de l'orientation", referral.reason))
+        lines.append((N_("RQTH"), "oui" if person.rqth else "non"))
+    lines.append((N_("Motif de l'orientation"), referral.reason))
     if referral.request:
-        lines.append(("Ce qui est demandé", referral.request))
+        lines.append((N_("Ce qui est demandé"), referral.request))
     if referral.availability:
-        lines.append(("Disponibilités", referral.availability))
+        lines.append((N_("Disponibilités"), referral.availability))
     contact = vocab.CONTACT_PREFERENCES.label(referral.contact_preference)
     if referral.counsellor:
         contact += f" — {referral.counsellor.full_name}"
         if referral.counsellor.phone:
             contact += f", {referral.counsellor.phone}"
-    lines.append(("Contact", contact))
+    lines.append((N_("Contact"), contact))
     return [(label, value) for label, value in lines if value]
 
 

@@ -463,6 +463,12 @@ class AidRequestView(WorkflowScreen):
 bp = Blueprint("partner_answer", __name__, url_prefix="/partenaire")
 
 
+@bp.app_context_processor
+def _fiche():
+    """The fiche de liaison's lines, one function for the pages and the partner's e-mail."""
+    return {"fiche": notices.fiche}
+
+
 def _token_key() -> str:
     token = (request.view_args or {}).get("token", "")
     return "answer-token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
