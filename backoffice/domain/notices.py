@@ -371,7 +371,7 @@ def fiche(referral: Referral) -> list[tuple[str, str]]:
         contact += f" — {referral.counsellor.full_name}"
         if referral.counsellor.phone:
             contact += f", {referral.counsellor.phone}"
-    lines.append((N_("Contact"), contact))
+    lines.append((N_("Prise de contact"), contact))
     return [(label, value) for label, value in lines if value]
 
 

@@ -24,6 +24,7 @@ class OutboxView(BackofficeModelView):
     can_edit = False
     can_delete = False
     can_export = False
+    column_exclude_list: list[str] = []  # the base view hides created_at: here it is the date
     column_list = ["created_at", "kind", "recipient", "subject", "status", "attempts", "sent_at"]
     column_default_sort = ("created_at", True)
     column_sortable_list = ["created_at", "kind", "recipient", "status", "attempts", "sent_at"]
