@@ -670,3 +670,24 @@ def test_an_action_ticked_in_the_space_shows_at_the_next_interview(client, youth
     step = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "faite, selon le jeune" in step and "Aller au forum" in step
     assert "Écrire à l&#39;entreprise" in step and "depuis son espace" in step
+
+
+def test_anonymisation_takes_the_messages_and_closes_the_space(app):
+    from backoffice.domain import gdpr
+
+    counsellor, person = _counsellor_and_youth(email="lea@example.org", last_name="Durand")
+    _email_consent(person)
+    interview = _validated(person, counsellor, next_in=3, public_summary="Bilan")
+    notices.interview_validated(db.session, interview, dt.date.today())
+    notices.youth_action(
+        db.session, person, Action(young_person_id=person.id, what="CV"), added=True
+    )
+    space.issue(person, utcnow())
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 2
+    gdpr.anonymise(db.session, person.id, "demande du jeune", "le jeune", None)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 0
+    assert "Durand" not in db.session.scalar(sa.select(Notification.text))
+    assert person.space_nonce is None
+    assert not notices.contactable(db.session, person)
