@@ -30,7 +30,6 @@ from ..models import (
     Consent,
     Interview,
     Notification,
-    Objective,
     Referral,
     User,
     YoungPerson,
@@ -135,11 +134,9 @@ def interview_validated(session: Session, interview: Interview, today: dt.date) 
     person = interview.young_person
     if not contactable(session, person, today):
         return
-    objectives = session.scalars(
-        sa.select(Objective)
-        .where(Objective.young_person_id == person.id, Objective.status == "open")
-        .order_by(Objective.id)
-    ).all()
+    from .interviews import open_objectives
+
+    objectives = open_objectives(session, person.id)
     actions = session.scalars(
         sa.select(Action)
         .where(Action.set_at_id == interview.id)

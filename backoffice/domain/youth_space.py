@@ -18,8 +18,9 @@ import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
-from ..models import Action, Consultation, Interview, Objective, YoungPerson
+from ..models import Action, Consultation, Interview, YoungPerson
 from . import notices
+from .interviews import open_objectives
 from .values import InvalidValue, parse_date
 
 #: How long a link stays valid (``YOUTH_SPACE_DAYS``).
@@ -93,11 +94,7 @@ def opened(session: Session, person: YoungPerson, now: dt.datetime) -> None:
 def view(session: Session, person: YoungPerson, now: dt.datetime) -> dict:
     """What the space shows: open objectives, open actions (and the ones done recently), the
     next appointment, the counsellor."""
-    objectives = session.scalars(
-        sa.select(Objective)
-        .where(Objective.young_person_id == person.id, Objective.status == "open")
-        .order_by(Objective.id)
-    ).all()
+    objectives = open_objectives(session, person.id)
     actions = session.scalars(
         sa.select(Action)
         .where(Action.young_person_id == person.id, Action.status.in_(OPEN))
