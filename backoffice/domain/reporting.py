@@ -787,6 +787,9 @@ def _cej_weeks(session: Session, mondays: list, site_id: int | None) -> tuple[in
             (Action.status + "") == "done",
             Action.due_date >= first,
             Action.due_date < last,
+            # Only the young people in CEJ: the weeks of the others are never counted, and
+            # grouping their actions cost two thirds of the indicator.
+            Action.young_person_id.in_(people),
         )
     )
     # The situations with weekly hours of the young people in CEJ, then each week they run.
