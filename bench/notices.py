@@ -8,7 +8,7 @@ On the dataset of ``bench/pages.py`` (100,000 young people, 834,000 interviews):
 tick`` reads each run — tomorrow's appointments to remind (the young people's latest validated
 interview) and the referrals to chase —, the counsellor's home page with 20 notifications
 (5,655 young people in the caseload), the young person's space, the counsellor's calendar feed
-(210 days of a full caseload's appointments), and *Messages envoyés* with 20,000 messages. The
+(104 days of a full caseload's appointments), and *Messages envoyés* with 20,000 messages. The
 **floor** is the cheapest statement the reminders cannot avoid: counting tomorrow's
 appointments from the ``next_appointment`` index. Median (min–max) of ``--repeat`` runs after
 one warm-up. What the script writes (messages, notifications, links) it deletes at the end.
@@ -87,6 +87,7 @@ def main() -> None:
         )
         db.session.commit()
         token = space.token(app.config["SECRET_KEY"], person)
+        counsellor_id, person_id = counsellor.id, person.id
         floor = sa.select(sa.func.count()).where(
             Interview.next_appointment >= tomorrow,
             Interview.next_appointment < tomorrow + dt.timedelta(days=1),
@@ -131,7 +132,7 @@ def main() -> None:
     pages = [
         ("home (counsellor, 20 notifications)", staff, "/admin/"),
         ("the young person's space", young, f"/mon-espace/{token}"),
-        ("calendar feed (210 days of a caseload)", young, "/agenda/bench-feed-token.ics"),
+        ("calendar feed (104 days of a caseload)", young, "/agenda/bench-feed-token.ics"),
         (f"Messages envoyés ({MESSAGES:,} messages)", admin, "/admin/outbox/"),
         ("Messages envoyés, waiting ones", admin, "/admin/outbox/?flt0_0=pending"),
     ]
@@ -145,14 +146,14 @@ def main() -> None:
         }
     with app.app_context():
         db.session.execute(sa.delete(OutboxMessage))
-        db.session.execute(sa.delete(Notification).where(Notification.user_id == counsellor.id))
+        db.session.execute(sa.delete(Notification).where(Notification.user_id == counsellor_id))
         db.session.execute(
             sa.update(YoungPerson)
-            .where(YoungPerson.id == person.id)
+            .where(YoungPerson.id == person_id)
             .values(space_nonce=None, space_expires_at=None)
         )
         db.session.execute(
-            sa.update(User).where(User.id == counsellor.id).values(calendar_token=None)
+            sa.update(User).where(User.id == counsellor_id).values(calendar_token=None)
         )
         db.session.execute(sa.text("DELETE FROM consultation WHERE kind = 'space'"))
         db.session.commit()

@@ -691,3 +691,24 @@ def test_anonymisation_takes_the_messages_and_closes_the_space(app):
     assert "Durand" not in db.session.scalar(sa.select(Notification.text))
     assert person.space_nonce is None
     assert not notices.contactable(db.session, person)
+
+
+def test_the_reminders_read_a_fixed_number_of_queries_whatever_the_appointments(app):
+    counsellor, person = _counsellor_and_youth(email="lea@example.org")
+    _email_consent(person)
+    _validated(person, counsellor, days_ago=7, next_in=1)
+    for _ in range(30):  # tomorrow's appointments of young people who did not agree
+        other = make_young_person(site=person.site, email="x@example.org")
+        _validated(other, counsellor, days_ago=7, next_in=1)
+    db.session.commit()
+    statements = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert notices.reminders_due(db.session, dt.date.today()) == 1
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert len(statements) <= 5, statements
