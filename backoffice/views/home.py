@@ -118,15 +118,28 @@ def _counsellor_agenda() -> dict:
     today = dt.date.today()
     now = values.local_now()
     week_end = today + dt.timedelta(days=7 - today.weekday())
-    # Appointments to come this week; those past (today's included) wait to be recorded.
-    appointments, appointments_more = _capped(
-        interview_rules.appointments(current_user.id, now, dt.datetime.combine(week_end, dt.time()))
-    )
-    to_record, to_record_more = _capped(
-        interview_rules.appointments(
-            current_user.id, now - dt.timedelta(days=interview_rules.TO_RECORD_DAYS), now
+    # Appointments to come this week; those past (today's included) wait to be recorded. The
+    # caseload is read once for both lists, then the young people shown are loaded.
+    rows = db.session.execute(
+        interview_rules.appointment_times(
+            current_user.id,
+            now - dt.timedelta(days=interview_rules.TO_RECORD_DAYS),
+            dt.datetime.combine(week_end, dt.time()),
         )
-    )
+    ).all()
+    past = [row for row in rows if row.when < now]
+    coming = [row for row in rows if row.when >= now]
+    shown = past[:SHOWN] + coming[:SHOWN]
+    people = {
+        y.id: y
+        for y in db.session.scalars(
+            sa.select(YoungPerson).where(YoungPerson.id.in_({row.id for row in shown}))
+        )
+    }
+    to_record = [(row.when, people[row.id]) for row in past[:SHOWN]]
+    to_record_more = len(past) > SHOWN
+    appointments = [(row.when, people[row.id]) for row in coming[:SHOWN]]
+    appointments_more = len(coming) > SHOWN
     mine_drafts = (Interview.counsellor_id == current_user.id, Interview.status == "draft")
     drafts, drafts_more = _capped(
         sa.select(Interview)
