@@ -77,6 +77,25 @@ def bare_app(tmp_path):
 
 
 @pytest.fixture
+def shared_app(tmp_path):
+    """An app on a database that other threads and processes really share: the PostgreSQL
+    test database, or a SQLite file (an in-memory database is one connection for all)."""
+    url = (
+        TEST_DATABASE_URL
+        if TEST_DATABASE_URL.startswith("postgresql")
+        else f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    )
+    app = _fresh_g_per_request(create_app(_config(tmp_path, SQLALCHEMY_DATABASE_URI=url)))
+    app.config["SHARED_URL"] = url
+    with app.app_context():
+        _drop_everything()
+        db.create_all()
+        yield app
+        _drop_everything()
+        db.engine.dispose()
+
+
+@pytest.fixture
 def csrf_app(tmp_path):
     """An app with CSRF protection on, as in production."""
     app = _fresh_g_per_request(create_app(_config(tmp_path, WTF_CSRF_ENABLED=True)))

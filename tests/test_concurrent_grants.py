@@ -12,34 +12,20 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from backoffice import create_app
 from backoffice.domain import referrals as flows
 from backoffice.extensions import db
 from backoffice.models import AidRequest
 
-from .conftest import TEST_DATABASE_URL, _config, _drop_everything
 from .factories import PASSWORD, make_aid_type, make_user, make_young_person
 
 MANAGERS = 8
 
 
 @pytest.fixture
-def served_app(tmp_path):
-    """An app on a database that several threads really share: a SQLite file (an in-memory
-    database is one connection for all) or the PostgreSQL test database."""
-    url = (
-        TEST_DATABASE_URL
-        if TEST_DATABASE_URL.startswith("postgresql")
-        else f"sqlite:///{tmp_path / 'grants.sqlite3'}"
-    )
-    app = create_app(_config(tmp_path, SQLALCHEMY_DATABASE_URI=url))
-    app.config["PROPAGATE_EXCEPTIONS"] = False  # a 500 must show as a 500, as in production
-    with app.app_context():
-        _drop_everything()
-        db.create_all()
-        yield app
-        _drop_everything()
-        db.engine.dispose()
+def served_app(shared_app):
+    """The app on a database several threads really share (``conftest.shared_app``)."""
+    shared_app.config["PROPAGATE_EXCEPTIONS"] = False  # a 500 must show as a 500, as in production
+    return shared_app
 
 
 def _grant_all_at_once(app, request_ids, amount):

@@ -22,7 +22,6 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from backoffice import create_app
 from backoffice.domain import notices, outbox
 from backoffice.domain import referrals as flows
 from backoffice.domain import youth_space as space
@@ -41,7 +40,6 @@ from backoffice.models import (
     utcnow,
 )
 
-from .conftest import TEST_DATABASE_URL, _config, _drop_everything, _fresh_g_per_request
 from .factories import make_aid_type, make_partner, make_site, make_user, make_young_person
 
 SYSTEM = Actor(None, "system", "système")
@@ -292,24 +290,6 @@ def test_without_a_mail_server_messages_wait_on_the_admins_screen(client, auth, 
 
 
 # --- two senders at once -------------------------------------------------------------------
-
-
-@pytest.fixture
-def shared_app(tmp_path):
-    """An app on a database other processes can open: PostgreSQL, or a SQLite file."""
-    url = (
-        TEST_DATABASE_URL
-        if TEST_DATABASE_URL != "sqlite://"
-        else f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    )
-    app = _fresh_g_per_request(create_app(_config(tmp_path, SQLALCHEMY_DATABASE_URI=url)))
-    app.config["SHARED_URL"] = url
-    with app.app_context():
-        _drop_everything()
-        db.create_all()
-        yield app
-        _drop_everything()
-        db.engine.dispose()
 
 
 @pytest.mark.parametrize("command", ["tick", "outbox-send"])

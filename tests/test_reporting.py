@@ -24,6 +24,7 @@ from backoffice.models import (
     Situation,
 )
 
+from . import localc
 from .factories import make_aid_type, make_partner, make_site, make_young_person
 
 YEAR = reporting.period_of("year", "2025")
@@ -444,13 +445,11 @@ def test_the_report_runs_a_fixed_number_of_queries(app, world):
 
 
 @pytest.mark.skipif(
-    __import__("tests.localc", fromlist=["soffice_path"]).soffice_path() is None,
+    localc.soffice_path() is None,
     reason="LibreOffice Calc is missing: apt-get install -y libreoffice-calc-nogui",
 )
 def test_the_xlsx_opens_in_libreoffice_with_numbers_as_numbers(client, admin, world, tmp_path):
     from openpyxl import load_workbook
-
-    from . import localc
 
     source = tmp_path / "pilotage.xlsx"
     source.write_bytes(client.get("/admin/pilotage/export.xlsx?periode=year&valeur=2025").data)

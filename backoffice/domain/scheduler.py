@@ -7,7 +7,8 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..models import SchedulerLock
@@ -16,12 +17,9 @@ from ..models import SchedulerLock
 def acquire(session: Session, name: str, holder: str, now: dt.datetime, ttl: dt.timedelta) -> bool:
     """Take the lock ``name`` for ``holder`` until ``now + ttl``; False when another holder has
     it. Commits (the lock must be seen by the other servers at once)."""
-    if session.get(SchedulerLock, name) is None:
-        try:
-            with session.begin_nested():
-                session.add(SchedulerLock(name=name))
-        except IntegrityError:
-            pass  # another server created it first
+    # The lock's row, created once (by whichever server comes first).
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(SchedulerLock).values(name=name).on_conflict_do_nothing())
     taken = session.execute(
         sa.update(SchedulerLock)
         .where(
