@@ -390,13 +390,15 @@ def tick():
 
 @click.command("progress-refresh")
 def progress_refresh():
-    """Recompute every young person's *sans progression* state from the interviews (after a
-    change of rule, or a restore); the app keeps it up to date otherwise."""
-    from .domain.interviews import refresh_progress
+    """Recompute every young person's *sans progression* state and chain of held interviews
+    from the interviews (after a change of rule, or a restore); the app keeps them up to date
+    otherwise."""
+    from .domain.interviews import refresh_progress, sync_chain
     from .models import YoungPerson
 
     started = time.perf_counter()
     count = refresh_progress(db.session, sa.select(YoungPerson.id))
+    sync_chain(db.session, db.session.scalars(sa.select(YoungPerson.id)).all())
     db.session.commit()
     click.echo(f"{count} jeunes recalculés en {time.perf_counter() - started:.1f} s.")
 

@@ -479,7 +479,7 @@ class Interview(Timestamped, db.Model):
         # A counsellor's drafts (home page), newest last.
         sa.Index("ix_interview_counsellor_status", "counsellor_id", "status", "starts_at"),
         # The activity report: the interviews validated in a period, by attendance, read from
-        # the index alone (channel, kind, young person and autonomy included).
+        # the index alone (channel, kind, young person, autonomy and the chain included).
         sa.Index(
             "ix_interview_held",
             "status",
@@ -489,6 +489,9 @@ class Interview(Timestamped, db.Model):
             "kind",
             "young_person_id",
             "autonomy_level",
+            "previous_held_at",
+            "previous_assessed_at",
+            "next_assessed_at",
         ),
     )
 
@@ -516,6 +519,14 @@ class Interview(Timestamped, db.Model):
     #: progress), applied to the file only when the interview is validated
     #: (``domain.interviews.complete``); a discarded draft leaves the file as it was.
     pending: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
+    #: The chain of the young person's held interviews (validated, young person present), kept
+    #: by ``domain/interviews.py`` on every flush, NULL on the others: the time of the previous
+    #: held one, and of the previous and next held ones that rated autonomy (when this one did).
+    #: The activity report reads from them, in one index range and without grouping a period's
+    #: interviews per young person, who was accompanied and how far their autonomy went.
+    previous_held_at: Mapped[dt.datetime | None]
+    previous_assessed_at: Mapped[dt.datetime | None]
+    next_assessed_at: Mapped[dt.datetime | None]
 
     young_person: Mapped[YoungPerson] = relationship()
     counsellor: Mapped[User | None] = relationship()

@@ -449,6 +449,7 @@ def seed_histories(
             previous_actions: list[dict] = []
             open_proposals: list[dict] = []
             level = rng.randint(1, 2)
+            held: dict | None = None  # the previous held interview (all rate autonomy here)
             for n in range(count):
                 when += dt.timedelta(days=gap + rng.randint(-3, 3))
                 if when.date() > today:
@@ -457,7 +458,7 @@ def seed_histories(
                 draft = last and rng.random() < 0.05
                 if not stalling and rng.random() < 0.4:
                     level = min(4, level + 1)
-                interview_id = new(
+                interview = new(
                     Interview,
                     young_person_id=young_person_id,
                     counsellor_id=referent_id,
@@ -473,7 +474,16 @@ def seed_histories(
                     completed_at=None if draft else when + dt.timedelta(hours=1),
                     public_summary=None if draft else "Point sur les démarches et la suite.",
                     no_outcome_reason="Le jeune hésite encore." if stalling else None,
-                )["id"]
+                    # the chain of held interviews, as domain/interviews.sync_chain keeps it
+                    previous_held_at=None if draft or not held else held["starts_at"],
+                    previous_assessed_at=None if draft or not held else held["starts_at"],
+                    next_assessed_at=None,
+                )
+                interview_id = interview["id"]
+                if not draft:
+                    if held:
+                        held["next_assessed_at"] = when
+                    held = interview
                 if not draft:  # a draft's follow-up waits for its validation
                     for action in previous_actions:
                         action.update(

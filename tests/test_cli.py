@@ -79,12 +79,13 @@ def test_bootstrap_on_an_empty_database_loads_the_demo(runner):
 
 
 def test_progress_refresh_recomputes_the_kept_state(app, runner):
-    """The CLI rebuilds ``stalling`` / ``last_interview_at`` from the interviews (a state
-    damaged by hand, or a rule changed, is put right)."""
+    """The CLI rebuilds ``stalling`` / ``last_interview_at`` and the chain of held interviews
+    from the interviews (a state damaged by hand, or a rule changed, is put right); the chain
+    it computes is the one the demo's bulk loader wrote."""
     import sqlalchemy as sa
 
     from backoffice.extensions import db
-    from backoffice.models import YoungPerson
+    from backoffice.models import Interview, YoungPerson
     from seed.catalogue import load_catalogue
     from seed.demo import seed_demo, seed_histories
 
@@ -93,10 +94,24 @@ def test_progress_refresh_recomputes_the_kept_state(app, runner):
     seed_histories(db.session, 60)
     kept = dict(db.session.execute(sa.select(YoungPerson.id, YoungPerson.stalling)).all())
     assert any(kept.values())
+    chain = (
+        Interview.id,
+        Interview.previous_held_at,
+        Interview.previous_assessed_at,
+        Interview.next_assessed_at,
+    )
+    seeded = db.session.execute(sa.select(*chain).order_by(Interview.id)).all()
+    assert any(row.next_assessed_at for row in seeded)
     db.session.execute(sa.update(YoungPerson).values(stalling=None, last_interview_at=None))
+    db.session.execute(
+        sa.update(Interview).values(
+            previous_held_at=None, previous_assessed_at=None, next_assessed_at=None
+        )
+    )
     db.session.commit()
     result = runner.invoke(args=["progress-refresh"])
     assert result.exit_code == 0, result.output
     assert "60 jeunes recalculés" in result.output
     db.session.expire_all()
     assert dict(db.session.execute(sa.select(YoungPerson.id, YoungPerson.stalling)).all()) == kept
+    assert db.session.execute(sa.select(*chain).order_by(Interview.id)).all() == seeded

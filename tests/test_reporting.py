@@ -515,3 +515,107 @@ def test_a_proposal_counts_once_its_interview_is_held_and_only_then(app):
     draft.starts_at = T(2024, 12, 30, 9)
     db.session.commit()
     assert counted() == (0, None) and counted("2024") == (1, Decimal("100.0"))
+
+
+def _by_hand(period):
+    """(accompanied, assessed twice, total gain) in the period, from the interviews in Python."""
+    start, end = period.bounds
+    held: dict[int, list] = {}
+    for interview in db.session.scalars(sa.select(Interview).order_by(Interview.starts_at)):
+        if (
+            interview.status == "completed"
+            and interview.attendance == "present"
+            and start <= interview.starts_at < end
+        ):
+            held.setdefault(interview.young_person_id, []).append(interview)
+    levels = [
+        [int(i.autonomy_level) for i in interviews if i.autonomy_level]
+        for interviews in held.values()
+    ]
+    twice = [series for series in levels if len(series) >= 2]
+    return len(held), len(twice), sum(series[-1] - series[0] for series in twice)
+
+
+def _chains():
+    return db.session.execute(
+        sa.select(
+            Interview.id,
+            Interview.previous_held_at,
+            Interview.previous_assessed_at,
+            Interview.next_assessed_at,
+        ).order_by(Interview.id)
+    ).all()
+
+
+def test_the_chain_of_held_interviews_follows_every_change_and_the_backfill(app):
+    """Who was accompanied and how far their autonomy went are read from the chain of held
+    interviews that every flush keeps (not from a grouping per young person): after random
+    histories and random edits, moves, misses and deletions, the report says what the
+    interviews say, counted by hand; the migration's backfill and ``sync_chain`` find the same
+    chain."""
+    import importlib.util
+    import random
+    from pathlib import Path
+
+    from backoffice.domain.interviews import sync_chain
+
+    rng = random.Random(14)
+    people = [make_young_person() for _ in range(12)]
+    for youth in people:
+        for _ in range(rng.randint(0, 7)):
+            db.session.add(
+                Interview(
+                    young_person_id=youth.id,
+                    # some at the same minute: ties are ordered by id
+                    starts_at=T(2024, 10, 1, 9) + dt.timedelta(days=rng.randrange(0, 540, 30)),
+                    status=rng.choice(("completed", "completed", "completed", "draft")),
+                    attendance=rng.choice(("present", "present", "present", "absent")),
+                    autonomy_level=rng.choice((None, "1", "2", "3", "4")),
+                )
+            )
+    db.session.commit()
+
+    def report_says(period):
+        counts = reporting._interview_counts(db.session, period, None)
+        return tuple(
+            reporting._tally(counts, None, measure, attendance="present")
+            for measure in (reporting.FIRST_HELD, reporting.TWICE, reporting.GAIN)
+        )
+
+    periods = (YEAR, YEAR.a_year_earlier(), reporting.period_of("quarter", "2025-T2"))
+    for round_ in range(6):
+        for period in periods:
+            assert report_says(period) == _by_hand(period), (round_, period.label)
+        interviews = db.session.scalars(sa.select(Interview)).all()
+        for interview in rng.sample(interviews, k=min(4, len(interviews))):
+            change = rng.choice(("move", "miss", "level", "validate", "delete", "owner"))
+            if change == "move":
+                interview.starts_at += dt.timedelta(days=rng.choice((-200, -40, 40, 200)))
+            elif change == "miss":
+                interview.attendance = "absent" if interview.attendance == "present" else "present"
+            elif change == "level":
+                interview.autonomy_level = rng.choice((None, "1", "4"))
+            elif change == "validate":
+                interview.status = "completed" if interview.status == "draft" else "draft"
+            elif change == "delete":
+                db.session.delete(interview)
+            else:
+                interview.young_person_id = rng.choice(people).id
+        db.session.commit()
+    kept = _chains()
+    assert any(row.next_assessed_at for row in kept)  # the histories do chain
+
+    sync_chain(db.session, [youth.id for youth in people])
+    db.session.commit()
+    assert _chains() == kept
+
+    path = next(
+        (Path(__file__).parent.parent / "backoffice/migrations/versions").glob("f2b4d6e8a0c1_*")
+    )
+    spec = importlib.util.spec_from_file_location("chain_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    db.session.execute(sa.update(Interview).values(previous_held_at=None, next_assessed_at=None))
+    db.session.execute(sa.text(migration.BACKFILL))
+    db.session.commit()
+    assert _chains() == kept

@@ -43,6 +43,9 @@ SILENT_COLUMNS = frozenset(
         "stalling",
         "last_interview_at",
         "held_at",
+        "previous_held_at",
+        "previous_assessed_at",
+        "next_assessed_at",
     }
 )
 #: Tables that are logs themselves, or the mail and notices a change leaves (the change itself

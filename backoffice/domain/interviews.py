@@ -930,16 +930,23 @@ def stalled_clause(today: dt.date, rule: StallingRule | None = None):
 
 _HELD = "held_interviews"
 _TOUCHED = "progress_touched"
+_CHAINED = "chain_touched"
 
 
 def _collect(session: Session, flush_context) -> None:
     touched = session.info.setdefault(_TOUCHED, set())
     held = session.info.setdefault(_HELD, set())
+    chained = session.info.setdefault(_CHAINED, set())
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Interview | Proposal | Action) and obj.young_person_id is not None:
-            touched.add(obj.young_person_id)
+            people = {obj.young_person_id}
             history = sa.inspect(obj).attrs.young_person_id.history
-            touched.update(i for i in history.deleted or () if i is not None)
+            people.update(i for i in history.deleted or () if i is not None)
+            touched.update(people)
+            if isinstance(obj, Interview) and (
+                obj in session.new or obj in session.deleted or _moves_the_chain(obj)
+            ):
+                chained.update(people)
     for obj in (*session.new, *session.dirty):
         if isinstance(obj, Interview) and obj.id is not None:
             held.add(obj.id)
@@ -949,6 +956,16 @@ def _collect(session: Session, flush_context) -> None:
             held.add(obj.set_at_id)
 
 
+#: What places an interview in its young person's chain of held interviews.
+_CHAIN_FIELDS = ("young_person_id", "starts_at", "status", "attendance", "autonomy_level")
+
+
+def _moves_the_chain(interview: Interview) -> bool:
+    """An interview changed (neither added nor removed) moves its chain by these fields."""
+    state = sa.inspect(interview)
+    return any(state.attrs[name].history.has_changes() for name in _CHAIN_FIELDS)
+
+
 def _refresh_touched(session: Session, flush_context) -> None:
     touched = session.info.pop(_TOUCHED, None)
     if touched:
@@ -956,11 +973,15 @@ def _refresh_touched(session: Session, flush_context) -> None:
     held = session.info.pop(_HELD, None)
     if held:
         sync_held(session, held)
+    chained = session.info.pop(_CHAINED, None)
+    if chained:
+        sync_chain(session, chained)
 
 
 def _forget(session: Session, *args) -> None:
     session.info.pop(_TOUCHED, None)
     session.info.pop(_HELD, None)
+    session.info.pop(_CHAINED, None)
 
 
 def sync_held(session: Session, interview_ids) -> None:
@@ -988,6 +1009,52 @@ def sync_held(session: Session, interview_ids) -> None:
                 .values(held_at=held, updated_at=model.updated_at)  # derived: no "modified"
                 .execution_options(synchronize_session=False)
             )
+
+
+def _is_held(interview):
+    return sa.and_(interview.status == "completed", interview.attendance == "present")
+
+
+def _neighbour(interview, later: bool, assessed: bool):
+    """SQL: the time of the young person's held interview (rating autonomy, if ``assessed``)
+    just before ``interview`` (just after, if ``later``), in (time, id) order."""
+    other = sa.orm.aliased(Interview)
+    here, there = (
+        sa.tuple_(interview.starts_at, interview.id),
+        sa.tuple_(other.starts_at, other.id),
+    )
+    return (
+        sa.select((sa.func.min if later else sa.func.max)(other.starts_at))
+        .where(
+            other.young_person_id == interview.young_person_id,
+            _is_held(other),
+            there > here if later else there < here,
+            *((other.autonomy_level.is_not(None),) if assessed else ()),
+        )
+        .scalar_subquery()
+    )
+
+
+def sync_chain(session: Session, young_person_ids) -> None:
+    """Keep the chain of these young people's held interviews (``Interview.previous_held_at``,
+    ``previous_assessed_at``, ``next_assessed_at``): NULL on an interview that is not held.
+    Called on every flush that touches an interview, and by ``flask progress-refresh``; the
+    bulk loaders fill it themselves. One UPDATE per 500 young people."""
+    ids = sorted(young_person_ids)
+    held = _is_held(Interview)
+    assessed = sa.and_(held, Interview.autonomy_level.is_not(None))
+    for start in range(0, len(ids), 500):
+        session.execute(
+            sa.update(Interview)
+            .where(Interview.young_person_id.in_(ids[start : start + 500]))
+            .values(
+                previous_held_at=sa.case((held, _neighbour(Interview, False, False))),
+                previous_assessed_at=sa.case((assessed, _neighbour(Interview, False, True))),
+                next_assessed_at=sa.case((assessed, _neighbour(Interview, True, True))),
+                updated_at=Interview.updated_at,  # derived: no "modified"
+            )
+            .execution_options(synchronize_session=False)
+        )
 
 
 def install() -> None:

@@ -9,13 +9,21 @@ period one year earlier. Plain Python, no Flask.
 Conventions: an interview *held* is a validated interview the young person attended
 (``attendance = present``); a date falls in the period when ``start <= date < end``; young people
 are counted once (``COUNT(DISTINCT …)``); the site is the young person's site.
+
+Shared passes: several indicators read the same rows (the period's validated interviews, the
+young people they concern). Two set-based statements (``_interview_counts`` and ``_profiles``)
+read them once per period and site while ``report`` computes the whole report; each indicator
+still states its own definition, from their small grouped results. Computed alone (the CSV of
+one table, the tests), an indicator runs them itself.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -192,18 +200,6 @@ def _of_site(column, site_id: int | None):
     return column.in_(sa.select(YoungPerson.id).where(YoungPerson.site_id == site_id))
 
 
-def _held(period: Period, site_id: int | None):
-    """SQL conditions: an interview held in the period, at the site."""
-    start, end = period.bounds
-    return (
-        Interview.status == "completed",
-        Interview.attendance == "present",
-        Interview.starts_at >= start,
-        Interview.starts_at < end,
-        _of_site(Interview.young_person_id, site_id),
-    )
-
-
 def _validated(period: Period):
     """SQL conditions: an interview validated in the period, whatever the attendance (spelled
     with every attendance, so that the ``ix_interview_held`` index answers it)."""
@@ -214,11 +210,6 @@ def _validated(period: Period):
         Interview.starts_at >= start,
         Interview.starts_at < end,
     )
-
-
-def _level_of(stamped):
-    """SQL: the level at the end of a "date|level" text (one digit)."""
-    return sa.cast(sa.func.substr(stamped, sa.func.length(stamped)), sa.Integer)
 
 
 def _held_at(held_at, young_person_id, period: Period, site_id: int | None):
@@ -251,6 +242,183 @@ def _labelled(vocabulary: vocab.Vocabulary, counts: dict, measures: int = 1) -> 
     ]
 
 
+# --- shared passes ----------------------------------------------------------------------------
+
+_SHARED = "reporting_shared"
+
+
+@contextmanager
+def _sharing(session: Session) -> Iterator[None]:
+    """Within the block, the shared passes run once per (period, site)."""
+    session.info[_SHARED] = {}
+    try:
+        yield
+    finally:
+        session.info.pop(_SHARED, None)
+
+
+def _shared(function):
+    """A pass that several indicators read: computed once per (period, site) inside
+    ``_sharing`` (a report), every time outside it (nothing kept that could go stale)."""
+
+    @functools.wraps(function)
+    def run(session: Session, period: Period, site_id: int | None):
+        memo = session.info.get(_SHARED)
+        if memo is None:
+            return function(session, period, site_id)
+        key = (function.__name__, period, site_id)
+        if key not in memo:
+            memo[key] = function(session, period, site_id)
+        return memo[key]
+
+    return run
+
+
+#: The measures of ``_interview_counts``, per (attendance, channel, kind).
+INTERVIEWS, FIRST_HELD, TWICE, GAIN = range(4)
+
+
+@_shared
+def _interview_counts(session: Session, period: Period, site_id: int | None) -> dict:
+    """{(attendance, channel, kind): [interviews, first held, twice, gain]} of the interviews
+    validated in the period, at the site, in one range of the ``ix_interview_held`` index.
+    From the chain of held interviews that ``domain/interviews.py`` keeps on each of them:
+
+    - *first held*: held, and the young person's first held one in the period (no held one
+      since the start): each young person accompanied in the period counts once;
+    - *twice*: the first held one rating autonomy in the period, when another one follows in the
+      period: the young people assessed twice or more, once each;
+    - *gain*: the level at the latest of those minus the level at the first, added up.
+    """
+    start, end = period.bounds
+    present = Interview.attendance == "present"
+    level = sa.cast(Interview.autonomy_level, sa.Integer)
+    first_of_two = sa.and_(
+        present,
+        Interview.autonomy_level.is_not(None),
+        sa.or_(Interview.previous_assessed_at.is_(None), Interview.previous_assessed_at < start),
+        Interview.next_assessed_at < end,
+    )
+    last_of_two = sa.and_(
+        present,
+        Interview.autonomy_level.is_not(None),
+        Interview.previous_assessed_at >= start,
+        sa.or_(Interview.next_assessed_at.is_(None), Interview.next_assessed_at >= end),
+    )
+    return {
+        (attendance, channel, kind): [n, first_held, twice, gain]
+        for attendance, channel, kind, n, first_held, twice, gain in session.execute(
+            sa.select(
+                Interview.attendance,
+                Interview.channel,
+                Interview.kind,
+                sa.func.count(),
+                sa.func.count(
+                    sa.case(
+                        (
+                            sa.and_(
+                                present,
+                                sa.or_(
+                                    Interview.previous_held_at.is_(None),
+                                    Interview.previous_held_at < start,
+                                ),
+                            ),
+                            1,
+                        )
+                    )
+                ),
+                sa.func.count(sa.case((first_of_two, 1))),
+                sa.func.coalesce(
+                    sa.func.sum(sa.case((last_of_two, level), (first_of_two, -level), else_=0)),
+                    0,
+                ),
+            )
+            .where(*_validated(period), _of_site(Interview.young_person_id, site_id))
+            .group_by(Interview.attendance, Interview.channel, Interview.kind)
+        )
+    }
+
+
+def _tally(counts: dict, by: str | None, measure: int = INTERVIEWS, **match: str):
+    """``_interview_counts``' ``measure`` added up by ``by`` ("attendance", "channel" or
+    "kind"; None: one total), over the interviews that ``match`` (``attendance="present"``)."""
+    totals: dict[str | None, int] = {}
+    for (attendance, channel, kind), values in counts.items():
+        row = {"attendance": attendance, "channel": channel, "kind": kind, None: None}
+        if all(row[field] == value for field, value in match.items()):
+            totals[row[by]] = totals.get(row[by], 0) + values[measure]
+    return totals if by else totals.get(None, 0)
+
+
+AGE_BANDS = ((16, 17), (18, 21), (22, 25))
+
+
+def _age_band(ref: dt.date):
+    """SQL: the young person's age band on ``ref`` ("16-17 ans", …, "26 ans et plus")."""
+
+    def born_after(years: int) -> dt.date:  # younger than ``years`` on ``ref``
+        try:
+            return ref.replace(year=ref.year - years)
+        except ValueError:
+            return ref.replace(year=ref.year - years, day=28)
+
+    bands = [
+        (
+            sa.and_(
+                YoungPerson.birth_date > born_after(high + 1),
+                YoungPerson.birth_date <= born_after(low),
+            ),
+            f"{low}-{high} ans",
+        )
+        for low, high in AGE_BANDS
+    ]
+    return sa.case(
+        *bands,
+        (YoungPerson.birth_date <= born_after(26), "26 ans et plus"),
+        else_="moins de 16 ans",
+    )
+
+
+@_shared
+def _profiles(session: Session, period: Period, site_id: int | None) -> list[tuple]:
+    """The young people accompanied in the period (through their first held interview of the
+    period, see ``_interview_counts``), grouped by profile: (age band on the period's last day,
+    gender, education level, QPV, RQTH, number, of whom flagged *sans progression* today)."""
+    start, _end = period.bounds
+    profile = (
+        _age_band(period.last_day),
+        YoungPerson.gender,
+        YoungPerson.education_level,
+        YoungPerson.qpv_resident,
+        YoungPerson.rqth,
+    )
+    return [
+        tuple(row)
+        for row in session.execute(
+            sa.select(
+                *profile,
+                sa.func.count(),
+                sa.func.count(sa.case((stalled_clause(dt.date.today()), 1))),
+            )
+            .select_from(Interview)
+            .join(YoungPerson, YoungPerson.id == Interview.young_person_id)
+            .where(
+                *_validated(period),
+                Interview.attendance == "present",
+                sa.or_(Interview.previous_held_at.is_(None), Interview.previous_held_at < start),
+                *((YoungPerson.site_id == site_id,) if site_id is not None else ()),
+            )
+            .group_by(*profile)
+        )
+    ]
+
+
+def _accompanied(profiles: list[tuple], index: int | None = None, value=None, measure=5) -> int:
+    """From ``_profiles``: the young people (``measure`` 6: the stalled ones) whose profile
+    field ``index`` is ``value`` (all of them when ``index`` is None)."""
+    return sum(row[measure] for row in profiles if index is None or row[index] == value)
+
+
 # --- the indicators ---------------------------------------------------------------------------
 
 
@@ -267,8 +435,17 @@ def _labelled(vocabulary: vocab.Vocabulary, counts: dict, measures: int = 1) -> 
 )
 def young_people(session: Session, period: Period, site_id: int | None) -> Table:
     start, end = period.bounds
+    # From the interviews, each young person once: their first held interview of the period
+    # (the chain, see ``_interview_counts``) or an interview they missed.
     events = sa.union(
-        sa.select(Interview.young_person_id.label("y")).where(*_validated(period)),
+        sa.select(Interview.young_person_id.label("y")).where(
+            *_validated(period),
+            sa.or_(
+                Interview.attendance != "present",
+                Interview.previous_held_at.is_(None),
+                Interview.previous_held_at < start,
+            ),
+        ),
         sa.select(Referral.young_person_id).where(
             Referral.sent_at >= start, Referral.sent_at < end
         ),
@@ -280,20 +457,18 @@ def young_people(session: Session, period: Period, site_id: int | None) -> Table
         ),
     ).subquery()
     in_contact = session.scalar(
-        sa.select(sa.func.count(sa.distinct(events.c.y))).where(_of_site(events.c.y, site_id))
+        sa.select(sa.func.count()).select_from(events).where(_of_site(events.c.y, site_id))
     )
-    accompanied, first = session.execute(
-        sa.select(
-            sa.func.count(sa.distinct(Interview.young_person_id)),
-            sa.func.count(sa.case((Interview.kind == "first", 1))),
-        ).where(*_held(period, site_id))
-    ).one()
+    counts = _interview_counts(session, period, site_id)
     return Table(
         [N_("Jeunes")],
         [
             (N_("En contact"), [in_contact]),
-            (N_("Accompagnés"), [accompanied]),
-            (N_("Premiers accueils"), [first]),
+            (N_("Accompagnés"), [_tally(counts, None, FIRST_HELD, attendance="present")]),
+            (
+                N_("Premiers accueils"),
+                [_tally(counts, "kind", attendance="present").get("first", 0)],
+            ),
         ],
     )
 
@@ -304,13 +479,7 @@ def young_people(session: Session, period: Period, site_id: int | None) -> Table
     N_("Entretiens validés dans la période auxquels le jeune était présent, par canal."),
 )
 def interviews_by_channel(session: Session, period: Period, site_id: int | None) -> Table:
-    counts = dict(
-        session.execute(
-            sa.select(Interview.channel, sa.func.count())
-            .where(*_held(period, site_id))
-            .group_by(Interview.channel)
-        ).all()
-    )
+    counts = _tally(_interview_counts(session, period, site_id), "channel", attendance="present")
     return Table(
         [N_("Entretiens")], _labelled(vocab.INTERVIEW_CHANNELS, {k: [v] for k, v in counts.items()})
     )
@@ -325,14 +494,7 @@ def interviews_by_channel(session: Session, period: Period, site_id: int | None)
     ),
 )
 def interviews_by_attendance(session: Session, period: Period, site_id: int | None) -> Table:
-    start, end = period.bounds
-    counts = dict(
-        session.execute(
-            sa.select(Interview.attendance, sa.func.count())
-            .where(*_validated(period), _of_site(Interview.young_person_id, site_id))
-            .group_by(Interview.attendance)
-        ).all()
-    )
+    counts = _tally(_interview_counts(session, period, site_id), "attendance")
     return Table(
         [N_("Entretiens")], _labelled(vocab.ATTENDANCE, {k: [v] for k, v in counts.items()})
     )
@@ -348,7 +510,7 @@ def interviews_by_attendance(session: Session, period: Period, site_id: int | No
     chart=None,
 )
 def concrete_outcome(session: Session, period: Period, site_id: int | None) -> Table:
-    held = session.scalar(sa.select(sa.func.count()).where(*_held(period, site_id)))
+    held = _tally(_interview_counts(session, period, site_id), "attendance").get("present", 0)
     concrete = session.scalar(
         sa.select(sa.func.count(sa.distinct(Proposal.interview_id))).where(
             *_held_at(Proposal.held_at, Proposal.young_person_id, period, site_id)
@@ -730,50 +892,55 @@ def _cej_weeks(session: Session, mondays: list, site_id: int | None) -> tuple[in
         )
     ).cte("weeks")
     first, last = mondays[0][0], mondays[-1][1]
-
-    def runs_on(monday):  # the CEJ runs on that Monday
-        return sa.and_(
-            Programme.kind == "CEJ",
-            Programme.start_date <= monday,
-            sa.or_(Programme.actual_end_date.is_(None), Programme.actual_end_date >= monday),
-        )
-
-    # Weeks in CEJ, counted per programme: the indexes of its first and last Monday in the
-    # period (clipped to the period's weeks), without listing the weeks.
+    # Each CEJ programme of the period with the indexes of its first and last Monday in the
+    # period (clipped to the period's weeks): the weeks it runs, without listing them.
     last_index = len(mondays) - 1
     from_start = _days_since(session, Programme.start_date, first)
     to_end = _days_since(session, Programme.actual_end_date, first)
-    first_week = sa.case((from_start <= 0, 0), else_=(from_start + 6) // 7)
-    last_week = sa.case(
-        (Programme.actual_end_date.is_(None), last_index),
-        (to_end >= 7 * last_index, last_index),
-        else_=to_end // 7,
+    of_the_period = (
+        Programme.kind == "CEJ",
+        Programme.start_date < last,
+        sa.or_(Programme.actual_end_date.is_(None), Programme.actual_end_date >= first),
+        _of_site(Programme.young_person_id, site_id),
+    )
+    in_cej = (
+        sa.select(
+            Programme.young_person_id.label("y"),
+            sa.case((from_start <= 0, 0), else_=(from_start + 6) // 7).label("first"),
+            sa.case(
+                (Programme.actual_end_date.is_(None), last_index),
+                (to_end >= 7 * last_index, last_index),
+                else_=to_end // 7,
+            ).label("last"),
+        )
+        .where(*of_the_period)
+        .cte("in_cej")
+        .prefix_with("MATERIALIZED")
     )
     counted = session.scalar(
         sa.select(
             sa.func.coalesce(
                 sa.func.sum(
-                    sa.case((last_week >= first_week, last_week - first_week + 1), else_=0)
+                    sa.case(
+                        (
+                            in_cej.c["last"] >= in_cej.c["first"],
+                            in_cej.c["last"] - in_cej.c["first"] + 1,
+                        ),
+                        else_=0,
+                    )
                 ),
                 0,
             )
-        ).where(
-            Programme.kind == "CEJ",
-            Programme.start_date < last,
-            sa.or_(Programme.actual_end_date.is_(None), Programme.actual_end_date >= first),
-            _of_site(Programme.young_person_id, site_id),
         )
     )
-    people = (
-        sa.select(Programme.young_person_id)
-        .where(
-            Programme.kind == "CEJ",
-            Programme.start_date < last,
-            sa.or_(Programme.actual_end_date.is_(None), Programme.actual_end_date >= first),
-            _of_site(Programme.young_person_id, site_id),
-        )
-        .distinct()
-    )
+    # (Read from the programmes, not from ``in_cej``: the planner knows their size and scans
+    # the period's actions once rather than looking them up per young person.)
+    people = sa.select(Programme.young_person_id).where(*of_the_period)
+    # SQLite: ``status || ''`` lets the period's range on ix_action_due_status drive, not the
+    # status index (a third of all actions are done). PostgreSQL reads both from that index,
+    # and the expression would hide from it how many actions are done.
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    done = ((Action.status + "") if sqlite else Action.status) == "done"
     from_actions = (
         sa.select(
             Action.young_person_id.label("y"),
@@ -782,9 +949,7 @@ def _cej_weeks(session: Session, mondays: list, site_id: int | None) -> tuple[in
         )
         .outerjoin(Theme, Action.theme_id == Theme.id)
         .where(
-            # ``status || ''``: the period's range on ix_action_due_status drives, not the
-            # status index (a third of all actions are done).
-            (Action.status + "") == "done",
+            done,
             Action.due_date >= first,
             Action.due_date < last,
             # Only the young people in CEJ: the weeks of the others are never counted, and
@@ -823,13 +988,18 @@ def _cej_weeks(session: Session, mondays: list, site_id: int | None) -> tuple[in
         .having(sa.func.sum(hours.c.hours) >= CEJ_WEEKLY_HOURS)
         .subquery()
     )
+    # A week at 15 hours counts when one of the young person's CEJ programmes runs on its
+    # Monday (a hash semi-join on the programmes' week indexes, not a lookup per week).
     reached = session.scalar(
         sa.select(sa.func.count())
         .select_from(full)
-        .join(weeks, weeks.c.w == full.c.w)
         .where(
-            sa.select(Programme.id)
-            .where(Programme.young_person_id == full.c.y, runs_on(weeks.c.monday))
+            sa.select(in_cej.c.y)
+            .where(
+                in_cej.c.y == full.c.y,
+                in_cej.c["first"] <= full.c.w,
+                in_cej.c["last"] >= full.c.w,
+            )
             .exists()
         )
     )
@@ -880,9 +1050,6 @@ def exits(session: Session, period: Period, site_id: int | None) -> Table:
     return Table([N_("Jeunes")], _labelled(vocab.EXIT_REASONS, counts))
 
 
-AGE_BANDS = ((16, 17), (18, 21), (22, 25))
-
-
 @indicator(
     "profile",
     N_("Profil des jeunes accompagnés"),
@@ -892,58 +1059,19 @@ AGE_BANDS = ((16, 17), (18, 21), (22, 25))
     ),
 )
 def profile(session: Session, period: Period, site_id: int | None) -> Table:
-    accompanied = sa.select(Interview.young_person_id).where(*_held(period, site_id))
-    ref = period.last_day
-
-    def born_after(years: int) -> dt.date:  # younger than ``years`` on the last day
-        try:
-            return ref.replace(year=ref.year - years)
-        except ValueError:
-            return ref.replace(year=ref.year - years, day=28)
-
-    bands = [
-        (
-            sa.and_(
-                YoungPerson.birth_date > born_after(high + 1),
-                YoungPerson.birth_date <= born_after(low),
-            ),
-            f"{low}-{high} ans",
-        )
-        for low, high in AGE_BANDS
-    ]
-    age = sa.case(
-        *bands,
-        (YoungPerson.birth_date <= born_after(26), "26 ans et plus"),
-        else_="moins de 16 ans",
-    )
+    profiles = _profiles(session, period, site_id)
     rows: list[tuple[str, list]] = []
-    columns = {
-        "age": age,
-        "gender": YoungPerson.gender,
-        "education": YoungPerson.education_level,
-        "qpv": YoungPerson.qpv_resident,
-        "rqth": YoungPerson.rqth,
-    }
-    found = session.execute(
-        sa.select(*(c.label(k) for k, c in columns.items()), sa.func.count())
-        .where(YoungPerson.id.in_(accompanied))
-        .group_by(*columns.values())
-    ).all()
-
-    def total(index, value):
-        return sum(row[-1] for row in found if row[index] == value)
-
     for low, high in AGE_BANDS:
-        rows.append((f"Âge : {low}-{high} ans", [total(0, f"{low}-{high} ans")]))
-    rows.append(("Âge : 26 ans et plus", [total(0, "26 ans et plus")]))
-    rows.append(("Âge : moins de 16 ans", [total(0, "moins de 16 ans")]))
+        rows.append((f"Âge : {low}-{high} ans", [_accompanied(profiles, 0, f"{low}-{high} ans")]))
+    rows.append(("Âge : 26 ans et plus", [_accompanied(profiles, 0, "26 ans et plus")]))
+    rows.append(("Âge : moins de 16 ans", [_accompanied(profiles, 0, "moins de 16 ans")]))
     for code, label in vocab.GENDERS:
-        rows.append((f"Genre : {label}", [total(1, code)]))
+        rows.append((f"Genre : {label}", [_accompanied(profiles, 1, code)]))
     for code, label in vocab.EDUCATION_LEVELS:
-        rows.append((f"Niveau : {label}", [total(2, code)]))
-    rows.append(("Niveau : non renseigné", [total(2, None)]))
-    rows.append(("Résident QPV", [total(3, True)]))
-    rows.append(("RQTH", [total(4, True)]))
+        rows.append((f"Niveau : {label}", [_accompanied(profiles, 2, code)]))
+    rows.append(("Niveau : non renseigné", [_accompanied(profiles, 2, None)]))
+    rows.append(("Résident QPV", [_accompanied(profiles, 3, True)]))
+    rows.append(("RQTH", [_accompanied(profiles, 4, True)]))
     return Table([N_("Jeunes")], rows)
 
 
@@ -961,30 +1089,10 @@ def profile(session: Session, period: Period, site_id: int | None) -> Table:
     chart=None,
 )
 def quality(session: Session, period: Period, site_id: int | None) -> Table:
-    accompanied = sa.select(Interview.young_person_id).where(*_held(period, site_id))
-    total, stalled = session.execute(
-        sa.select(
-            sa.func.count(),
-            sa.func.count(sa.case((stalled_clause(dt.date.today()), 1))),
-        ).where(YoungPerson.id.in_(accompanied))
-    ).one()
-    # The level at the first and at the latest assessed interview of each young person, in one
-    # grouped pass: the smallest and the largest "date|level" (ISO dates sort as text).
-    stamped = sa.cast(Interview.starts_at, sa.String) + "|" + Interview.autonomy_level
-    per_person = (
-        sa.select(
-            sa.func.min(stamped).label("first"),
-            sa.func.max(stamped).label("last"),
-        )
-        .where(*_held(period, site_id), Interview.autonomy_level.is_not(None))
-        .group_by(Interview.young_person_id)
-        .having(sa.func.count() >= 2)
-        .subquery()
-    )
-    per_person = sa.select(
-        (_level_of(per_person.c["last"]) - _level_of(per_person.c["first"])).label("gain")
-    ).subquery()
-    gain = session.scalar(sa.select(sa.func.avg(per_person.c.gain)))
+    profiles = _profiles(session, period, site_id)
+    counts = _interview_counts(session, period, site_id)
+    twice = _tally(counts, None, TWICE, attendance="present")
+    gain = _tally(counts, None, GAIN, attendance="present")
     actions, by_youth = session.execute(
         sa.select(
             sa.func.count(),
@@ -994,10 +1102,13 @@ def quality(session: Session, period: Period, site_id: int | None) -> Table:
     return Table(
         [N_("Valeur")],
         [
-            (N_("Jeunes sans progression (%)"), [_share(stalled, total)]),
+            (
+                N_("Jeunes sans progression (%)"),
+                [_share(_accompanied(profiles, measure=6), _accompanied(profiles))],
+            ),
             (
                 N_("Progression moyenne d'autonomie (niveaux)"),
-                [Decimal(str(round(float(gain), 2))) if gain is not None else None],
+                [(Decimal(gain) / twice).quantize(Decimal("0.01")) if twice else None],
             ),
             (N_("Actions proposées par le jeune (%)"), [_share(by_youth, actions)]),
         ],
@@ -1041,9 +1152,10 @@ def report(
 ) -> Report:
     """Every indicator (or ``only`` these) for the period and a year earlier."""
     earlier = period.a_year_earlier()
-    sections = [
-        Section(i, i.compute(session, period, site_id), i.compute(session, earlier, site_id))
-        for i in INDICATORS
-        if only is None or i.key in only
-    ]
+    with _sharing(session):
+        sections = [
+            Section(i, i.compute(session, period, site_id), i.compute(session, earlier, site_id))
+            for i in INDICATORS
+            if only is None or i.key in only
+        ]
     return Report(period, earlier, site_id, site_name, sections)

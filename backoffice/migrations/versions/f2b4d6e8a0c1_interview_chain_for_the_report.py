@@ -1,0 +1,64 @@
+"""The chain of each young person's held interviews, for the activity report
+
+Revision ID: f2b4d6e8a0c1
+Revises: e8c0a2b4d6f8
+Create Date: 2026-11-28
+
+``interview.previous_held_at``: on a held interview (validated, young person present), the
+time of the young person's previous held interview; ``previous_assessed_at`` and
+``next_assessed_at``: on a held interview that rated autonomy, the time of the previous and of
+the next one that did too (NULL elsewhere). The app keeps them on every flush
+(``domain/interviews.py``). The activity report then counts the young people accompanied in a
+period and their autonomy progress from one index range, without grouping a year's interviews
+per young person. Filled here, then ``ix_interview_held`` is rebuilt to cover them.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "f2b4d6e8a0c1"
+down_revision = "e8c0a2b4d6f8"
+branch_labels = None
+depends_on = None
+
+HELD = "{t}.status = 'completed' AND {t}.attendance = 'present'"
+ASSESSED = HELD + " AND {t}.autonomy_level IS NOT NULL"
+
+
+def neighbour(function: str, compare: str, condition: str) -> str:
+    return (
+        f"(SELECT {function}(other.starts_at) FROM interview AS other "
+        "WHERE other.young_person_id = interview.young_person_id "
+        f"AND {condition.format(t='other')} "
+        f"AND (other.starts_at, other.id) {compare} (interview.starts_at, interview.id))"
+    )
+
+
+#: (Also run by tests/test_reporting.py against the chain the app keeps.)
+BACKFILL = (
+    "UPDATE interview SET "
+    f"previous_held_at = {neighbour('max', '<', HELD)}, "
+    "previous_assessed_at = CASE WHEN interview.autonomy_level IS NOT NULL THEN "
+    f"{neighbour('max', '<', ASSESSED)} END, "
+    "next_assessed_at = CASE WHEN interview.autonomy_level IS NOT NULL THEN "
+    f"{neighbour('min', '>', ASSESSED)} END "
+    f"WHERE {HELD.format(t='interview')}"
+)
+COLUMNS = ["previous_held_at", "previous_assessed_at", "next_assessed_at"]
+OLD_INDEX = ["status", "attendance", "starts_at", "channel", "kind", "young_person_id",
+             "autonomy_level"]  # fmt: skip
+
+
+def upgrade():
+    for name in COLUMNS:
+        op.add_column("interview", sa.Column(name, sa.DateTime(), nullable=True))
+    op.execute(BACKFILL)
+    op.drop_index("ix_interview_held", table_name="interview")
+    op.create_index("ix_interview_held", "interview", OLD_INDEX + COLUMNS)
+
+
+def downgrade():
+    op.drop_index("ix_interview_held", table_name="interview")
+    op.create_index("ix_interview_held", "interview", OLD_INDEX)
+    for name in reversed(COLUMNS):
+        op.drop_column("interview", name)
