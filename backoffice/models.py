@@ -170,6 +170,8 @@ class YoungPerson(Timestamped, db.Model):
         sa.Index("ix_young_person_site_status", "site_id", "status"),
         # A counsellor's Jeunes (their site), in name order without a sort.
         sa.Index("ix_young_person_site_name", "site_id", "last_name", "first_name"),
+        # The activity report's exits of a period, by reason and site, from the index alone.
+        sa.Index("ix_young_person_exit", "exit_date", "exit_reason", "site_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

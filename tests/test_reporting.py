@@ -22,6 +22,7 @@ from backoffice.models import (
     Proposal,
     Referral,
     Situation,
+    Theme,
 )
 
 from . import localc
@@ -619,3 +620,105 @@ def test_the_chain_of_held_interviews_follows_every_change_and_the_backfill(app)
     db.session.execute(sa.text(migration.BACKFILL))
     db.session.commit()
     assert _chains() == kept
+
+
+def test_cej_weeks_at_15_hours_match_a_count_by_hand(app):
+    """The CEJ weeks, read from the contracts' and situations' week spans and the actions'
+    weekly sums (no week listed per situation), against the definition applied by hand to
+    random contracts (some overlapping, some open), situations (some overlapping, some
+    without hours) and done or undone actions, for a year, a quarter, two dates and a site."""
+    import random
+
+    rng = random.Random(15)
+    theme = Theme(code="cej-test", name="Thème CEJ test", default_hours=4)
+    db.session.add(theme)
+    sites = [make_site(name=f"Antenne CEJ {n}") for n in range(2)]
+    people = [make_young_person(site=rng.choice(sites)) for _ in range(30)]
+    day0 = D(2024, 11, 1)
+
+    def some_day(span=500):
+        return day0 + dt.timedelta(days=rng.randrange(span))
+
+    for youth in people:
+        for _ in range(rng.choice((0, 1, 1, 1, 2))):
+            start = some_day()
+            end = start + dt.timedelta(days=rng.randrange(1, 300)) if rng.random() < 0.7 else None
+            db.session.add(
+                Programme(
+                    young_person_id=youth.id, kind="CEJ", start_date=start, actual_end_date=end
+                )
+            )
+        for _ in range(rng.randrange(4)):
+            start = some_day()
+            db.session.add(
+                Situation(
+                    young_person_id=youth.id,
+                    kind="training_qualifying",
+                    start_date=start,
+                    end_date=start + dt.timedelta(days=rng.randrange(0, 200))
+                    if rng.random() < 0.8
+                    else None,
+                    hours_per_week=rng.choice((None, Decimal("6"), Decimal("12.5"), Decimal("35"))),
+                )
+            )
+        for _ in range(rng.randrange(25)):
+            db.session.add(
+                Action(
+                    young_person_id=youth.id,
+                    what="Démarche",
+                    created_by="counsellor",
+                    status=rng.choice(("done", "done", "planned")),
+                    due_date=some_day(),
+                    hours=rng.choice((None, Decimal("2"), Decimal("5.5"), Decimal("9"))),
+                    theme_id=rng.choice((None, theme.id)),
+                )
+            )
+    db.session.commit()
+
+    def by_hand(period, site_id):
+        counted = reached = 0
+        for youth in people:
+            if site_id is not None and youth.site_id != site_id:
+                continue
+            contracts = db.session.scalars(
+                sa.select(Programme).where(Programme.young_person_id == youth.id)
+            ).all()
+            situations = db.session.scalars(
+                sa.select(Situation).where(
+                    Situation.young_person_id == youth.id, Situation.hours_per_week.is_not(None)
+                )
+            ).all()
+            actions = db.session.scalars(
+                sa.select(Action).where(Action.young_person_id == youth.id, Action.status == "done")
+            ).all()
+            for monday, following in reporting._mondays(period):
+
+                def runs(start, end, monday=monday):
+                    return start <= monday and (end is None or end >= monday)
+
+                if not any(runs(c.start_date, c.actual_end_date) for c in contracts):
+                    continue
+                counted += 1
+                hours = sum(s.hours_per_week for s in situations if runs(s.start_date, s.end_date))
+                hours += sum(
+                    a.hours if a.hours is not None else (theme.default_hours if a.theme_id else 0)
+                    for a in actions
+                    if monday <= a.due_date < following
+                )
+                reached += hours >= reporting.CEJ_WEEKLY_HOURS
+        return counted, reached
+
+    periods = (
+        YEAR,
+        reporting.period_of("quarter", "2025-T3"),
+        reporting.period_of("dates", start="2025-02-12", end="2025-11-03"),
+    )
+    for period in periods:
+        for site_id in (None, sites[0].id):
+            table = reporting.cej_hours(db.session, period, site_id)
+            counted, reached = by_hand(period, site_id)
+            assert counted > 0 and 0 < reached < counted
+            assert (table.value("Semaines en CEJ"), table.value("dont à 15 heures ou plus")) == (
+                counted,
+                reached,
+            ), (period.label, site_id)

@@ -445,20 +445,25 @@ def young_people(session: Session, period: Period, site_id: int | None) -> Table
                 Interview.previous_held_at.is_(None),
                 Interview.previous_held_at < start,
             ),
+            _of_site(Interview.young_person_id, site_id),
         ),
         sa.select(Referral.young_person_id).where(
-            Referral.sent_at >= start, Referral.sent_at < end
+            Referral.sent_at >= start,
+            Referral.sent_at < end,
+            _of_site(Referral.young_person_id, site_id),
         ),
         sa.select(AidRequest.young_person_id).where(
-            AidRequest.created_at >= start, AidRequest.created_at < end
+            AidRequest.created_at >= start,
+            AidRequest.created_at < end,
+            _of_site(AidRequest.young_person_id, site_id),
         ),
         sa.select(Situation.young_person_id).where(
-            Situation.start_date >= period.start, Situation.start_date < period.end
+            Situation.start_date >= period.start,
+            Situation.start_date < period.end,
+            _of_site(Situation.young_person_id, site_id),
         ),
     ).subquery()
-    in_contact = session.scalar(
-        sa.select(sa.func.count()).select_from(events).where(_of_site(events.c.y, site_id))
-    )
+    in_contact = session.scalar(sa.select(sa.func.count()).select_from(events))
     counts = _interview_counts(session, period, site_id)
     return Table(
         [N_("Jeunes")],
@@ -884,126 +889,137 @@ def _week_of(session: Session, day, first_monday: dt.date):
 
 
 def _cej_weeks(session: Session, mondays: list, site_id: int | None) -> tuple[int, int]:
-    """(weeks in CEJ, of which at 15 hours or more), as ``cej_hours`` defines them."""
-    weeks = sa.union_all(
-        *(
-            sa.select(sa.literal(index).label("w"), sa.literal(monday, sa.Date).label("monday"))
-            for index, (monday, _following) in enumerate(mondays)
-        )
-    ).cte("weeks")
+    """(weeks in CEJ, of which at 15 hours or more), as ``cej_hours`` defines them, per young
+    person and week, without listing the weeks.
+
+    The contracts and the situations with weekly hours become steps: +1 contract and +hours at
+    the first of the period's Mondays they run on, -1 and -hours after the last. Added up in
+    week order for each young person (a window), the steps give spans of weeks over which the
+    number of contracts running and the situations' hours do not change. The weeks in CEJ are the
+    spans' weeks with a contract running; those at 15 hours are the spans' weeks whose
+    situations reach 15 hours alone, and the weeks with done actions (summed per week) that
+    reach it with them."""
     first, last = mondays[0][0], mondays[-1][1]
-    # Each CEJ programme of the period with the indexes of its first and last Monday in the
-    # period (clipped to the period's weeks): the weeks it runs, without listing them.
     last_index = len(mondays) - 1
-    from_start = _days_since(session, Programme.start_date, first)
-    to_end = _days_since(session, Programme.actual_end_date, first)
-    of_the_period = (
+
+    def span(start, end):
+        """SQL: the indexes of the first and the last of the period's Mondays on which a
+        (start, end or NULL) range runs."""
+        from_start = _days_since(session, start, first)
+        to_end = _days_since(session, end, first)
+        return (
+            sa.case((from_start <= 0, 0), else_=(from_start + 6) // 7).label("first"),
+            sa.case(
+                (end.is_(None), last_index),
+                (to_end >= 7 * last_index, last_index),
+                else_=to_end // 7,
+            ).label("last"),
+        )
+
+    in_cej = (
         Programme.kind == "CEJ",
         Programme.start_date < last,
         sa.or_(Programme.actual_end_date.is_(None), Programme.actual_end_date >= first),
         _of_site(Programme.young_person_id, site_id),
     )
-    in_cej = (
-        sa.select(
-            Programme.young_person_id.label("y"),
-            sa.case((from_start <= 0, 0), else_=(from_start + 6) // 7).label("first"),
-            sa.case(
-                (Programme.actual_end_date.is_(None), last_index),
-                (to_end >= 7 * last_index, last_index),
-                else_=to_end // 7,
-            ).label("last"),
+    people = sa.select(Programme.young_person_id).where(*in_cej)
+    ranges = (
+        sa.union_all(
+            sa.select(
+                Programme.young_person_id.label("y"),
+                *span(Programme.start_date, Programme.actual_end_date),
+                sa.literal(0).label("hours"),
+                sa.literal(1).label("cej"),
+            ).where(*in_cej),
+            sa.select(
+                Situation.young_person_id,
+                *span(Situation.start_date, Situation.end_date),
+                Situation.hours_per_week,
+                sa.literal(0),
+            ).where(
+                Situation.hours_per_week.is_not(None),
+                Situation.start_date < last,
+                sa.or_(Situation.end_date.is_(None), Situation.end_date >= first),
+                Situation.young_person_id.in_(people),
+            ),
         )
-        .where(*of_the_period)
-        .cte("in_cej")
+        .cte("ranges")
         .prefix_with("MATERIALIZED")
     )
-    counted = session.scalar(
+    runs = ranges.c["last"] >= ranges.c["first"]  # on one of the period's Mondays at least
+    steps = sa.union_all(
+        sa.select(ranges.c.y, ranges.c["first"].label("w"), ranges.c.hours, ranges.c.cej).where(
+            runs
+        ),
+        sa.select(ranges.c.y, ranges.c["last"] + 1, -ranges.c.hours, -ranges.c.cej).where(runs),
+    ).subquery("steps")
+    # Several steps in the same week are peers of the window (the default frame, RANGE, adds
+    # them all): each reads the week's sums, and all but the last span no week (``until`` is
+    # the next step's week: the same one).
+    order = {"partition_by": steps.c.y, "order_by": steps.c.w}
+    spans = (
         sa.select(
-            sa.func.coalesce(
-                sa.func.sum(
-                    sa.case(
-                        (
-                            in_cej.c["last"] >= in_cej.c["first"],
-                            in_cej.c["last"] - in_cej.c["first"] + 1,
-                        ),
-                        else_=0,
-                    )
-                ),
-                0,
-            )
+            steps.c.y,
+            steps.c.w.label("since"),
+            sa.func.lead(steps.c.w, 1, last_index + 1).over(**order).label("until"),
+            sa.func.sum(steps.c.hours).over(**order).label("hours"),
+            sa.func.sum(steps.c.cej).over(**order).label("cej"),
         )
+        .cte("spans")
+        .prefix_with("MATERIALIZED")
     )
-    # (Read from the programmes, not from ``in_cej``: the planner knows their size and scans
-    # the period's actions once rather than looking them up per young person.)
-    people = sa.select(Programme.young_person_id).where(*of_the_period)
-    # SQLite: ``status || ''`` lets the period's range on ix_action_due_status drive, not the
-    # status index (a third of all actions are done). PostgreSQL reads both from that index,
-    # and the expression would hide from it how many actions are done.
+    week = _week_of(session, Action.due_date, first)
     sqlite = session.get_bind().dialect.name == "sqlite"
-    done = ((Action.status + "") if sqlite else Action.status) == "done"
-    from_actions = (
+    acted = (
         sa.select(
             Action.young_person_id.label("y"),
-            _week_of(session, Action.due_date, first).label("w"),
-            sa.func.coalesce(Action.hours, Theme.default_hours, 0).label("hours"),
+            week.label("w"),
+            sa.func.sum(sa.func.coalesce(Action.hours, Theme.default_hours, 0)).label("hours"),
         )
         .outerjoin(Theme, Action.theme_id == Theme.id)
         .where(
-            done,
+            # SQLite: ``status || ''`` and ``young_person_id + 0`` let the period's range on
+            # ix_action_due_status drive, rather than the status index (a third of all actions
+            # are done) or a lookup of every action of each young person in CEJ. PostgreSQL
+            # reads both from that index, and the expressions would hide from it how many
+            # actions are done.
+            ((Action.status + "") if sqlite else Action.status) == "done",
             Action.due_date >= first,
             Action.due_date < last,
-            # Only the young people in CEJ: the weeks of the others are never counted, and
-            # grouping their actions cost two thirds of the indicator.
-            Action.young_person_id.in_(people),
+            ((Action.young_person_id + 0) if sqlite else Action.young_person_id).in_(people),
         )
+        .group_by(Action.young_person_id, week)
+        .subquery("acted")
     )
-    # The situations with weekly hours of the young people in CEJ, then each week they run.
-    running = (
+    weeks = spans.c.until - spans.c.since
+    enough = spans.c.hours >= CEJ_WEEKLY_HOURS
+    counted, by_situations, with_actions = session.execute(
         sa.select(
-            Situation.young_person_id.label("y"),
-            Situation.start_date.label("start"),
-            Situation.end_date.label("end"),
-            Situation.hours_per_week.label("hours"),
-        )
-        .where(
-            Situation.hours_per_week.is_not(None),
-            Situation.start_date < last,
-            sa.or_(Situation.end_date.is_(None), Situation.end_date >= first),
-            Situation.young_person_id.in_(people),
-        )
-        .cte("running")
-        .prefix_with("MATERIALIZED")
-    )
-    from_situations = sa.select(running.c.y, weeks.c.w, running.c.hours).join(
-        weeks,
-        sa.and_(
-            running.c.start <= weeks.c.monday,
-            sa.or_(running.c.end.is_(None), running.c.end >= weeks.c.monday),
-        ),
-    )
-    hours = sa.union_all(from_actions, from_situations).subquery()
-    full = (
-        sa.select(hours.c.y, hours.c.w)
-        .group_by(hours.c.y, hours.c.w)
-        .having(sa.func.sum(hours.c.hours) >= CEJ_WEEKLY_HOURS)
-        .subquery()
-    )
-    # A week at 15 hours counts when one of the young person's CEJ programmes runs on its
-    # Monday (a hash semi-join on the programmes' week indexes, not a lookup per week).
-    reached = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(full)
-        .where(
-            sa.select(in_cej.c.y)
-            .where(
-                in_cej.c.y == full.c.y,
-                in_cej.c["first"] <= full.c.w,
-                in_cej.c["last"] >= full.c.w,
+            sa.select(sa.func.coalesce(sa.func.sum(weeks), 0))
+            .where(spans.c.cej > 0)
+            .scalar_subquery(),
+            sa.select(sa.func.coalesce(sa.func.sum(weeks), 0))
+            .where(spans.c.cej > 0, enough)
+            .scalar_subquery(),
+            sa.select(sa.func.count())
+            .select_from(acted)
+            .join(
+                spans,
+                sa.and_(
+                    spans.c.y == acted.c.y,
+                    spans.c.since <= acted.c.w,
+                    spans.c.until > acted.c.w,
+                ),
             )
-            .exists()
+            .where(
+                spans.c.cej > 0,
+                sa.not_(enough),
+                spans.c.hours + acted.c.hours >= CEJ_WEEKLY_HOURS,
+            )
+            .scalar_subquery(),
         )
-    )
-    return counted, reached
+    ).one()
+    return int(counted), int(by_situations) + int(with_actions)
 
 
 @indicator(

@@ -11,6 +11,9 @@ the next one that did too (NULL elsewhere). The app keeps them on every flush
 (``domain/interviews.py``). The activity report then counts the young people accompanied in a
 period and their autonomy progress from one index range, without grouping a year's interviews
 per young person. Filled here, then ``ix_interview_held`` is rebuilt to cover them.
+
+``ix_young_person_exit``: the exits of a period, by reason and site, without reading the whole
+``young_person`` table for each period.
 """
 
 import sqlalchemy as sa
@@ -55,9 +58,13 @@ def upgrade():
     op.execute(BACKFILL)
     op.drop_index("ix_interview_held", table_name="interview")
     op.create_index("ix_interview_held", "interview", OLD_INDEX + COLUMNS)
+    op.create_index(
+        "ix_young_person_exit", "young_person", ["exit_date", "exit_reason", "site_id"]
+    )
 
 
 def downgrade():
+    op.drop_index("ix_young_person_exit", table_name="young_person")
     op.drop_index("ix_interview_held", table_name="interview")
     op.create_index("ix_interview_held", "interview", OLD_INDEX)
     for name in reversed(COLUMNS):
