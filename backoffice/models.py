@@ -24,6 +24,7 @@ from .extensions import db
 
 #: Actions still to do (planned, in progress, waiting): a partial index covers them.
 OPEN_ACTIONS_SQL = "status IN ('in_progress', 'planned', 'waiting')"
+DONE_ACTIONS_SQL = "status = 'done'"
 
 
 def utcnow() -> dt.datetime:
@@ -494,6 +495,7 @@ class Interview(Timestamped, db.Model):
             "previous_held_at",
             "previous_assessed_at",
             "next_assessed_at",
+            "has_proposal",
         ),
     )
 
@@ -529,6 +531,9 @@ class Interview(Timestamped, db.Model):
     previous_held_at: Mapped[dt.datetime | None]
     previous_assessed_at: Mapped[dt.datetime | None]
     next_assessed_at: Mapped[dt.datetime | None]
+    #: The interview made a proposal at least (kept with ``Proposal.held_at``): the report's
+    #: concrete outcome, read with the rest of the interview's figures.
+    has_proposal: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     young_person: Mapped[YoungPerson] = relationship()
     counsellor: Mapped[User | None] = relationship()
@@ -620,11 +625,18 @@ class Action(Timestamped, db.Model):
         ),
         # The actions set at an interview, and who proposed them (the report reads it alone).
         sa.Index("ix_action_set_at_created", "set_at_id", "created_by"),
-        # The actions by due date, with what the CEJ's weekly hours read (the report reads it
-        # alone). Not led by the status: the overdue actions of a caseload keep their partial
-        # index (ix_action_open_due) rather than scanning every open action of the structure.
+        # The done actions by due date, with what the CEJ's weekly hours read (the report reads
+        # a range of it alone). Partial: the overdue actions of a caseload keep theirs
+        # (ix_action_open_due), and a period's done actions are all the index holds there.
         sa.Index(
-            "ix_action_due_status", "due_date", "status", "young_person_id", "theme_id", "hours"
+            "ix_action_done_due",
+            "due_date",
+            "young_person_id",
+            "theme_id",
+            "hours",
+            "status",  # always 'done': SQLite then reads the index alone
+            sqlite_where=sa.text(DONE_ACTIONS_SQL),
+            postgresql_where=sa.text(DONE_ACTIONS_SQL),
         ),
         sa.CheckConstraint("hours IS NULL OR hours BETWEEN 0 AND 60", name="hours_range"),
         # The actions set at the interviews held in a period, and who proposed them (the

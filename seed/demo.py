@@ -478,6 +478,7 @@ def seed_histories(
                     previous_held_at=None if draft or not held else held["starts_at"],
                     previous_assessed_at=None if draft or not held else held["starts_at"],
                     next_assessed_at=None,
+                    has_proposal=False,  # made true below with its proposal
                 )
                 interview_id = interview["id"]
                 if not draft:
@@ -540,6 +541,7 @@ def seed_histories(
                         hours_per_week=None,
                         held_at=when,  # a validated interview, the young person present
                     )
+                    interview["has_proposal"] = True
                     open_proposals.append(proposal)
                 previous_actions = []
                 if not draft:

@@ -516,6 +516,18 @@ def test_a_proposal_counts_once_its_interview_is_held_and_only_then(app):
     draft.starts_at = T(2024, 12, 30, 9)
     db.session.commit()
     assert counted() == (0, None) and counted("2024") == (1, Decimal("100.0"))
+    # Its only proposal moved to another interview, then deleted: no longer concrete.
+    other = Interview(young_person_id=youth.id, starts_at=T(2025, 6, 2, 9), status="completed")
+    db.session.add(other)
+    db.session.flush()
+    proposal = db.session.scalars(sa.select(Proposal)).one()
+    proposal.interview_id = other.id
+    db.session.commit()
+    assert counted()[0] == 1 and counted("2024")[0] == 0
+    assert (draft.has_proposal, other.has_proposal) == (False, True)
+    db.session.delete(proposal)
+    db.session.commit()
+    assert counted()[0] == 0 and other.has_proposal is False
 
 
 def _by_hand(period):

@@ -46,6 +46,7 @@ SILENT_COLUMNS = frozenset(
         "previous_held_at",
         "previous_assessed_at",
         "next_assessed_at",
+        "has_proposal",
     }
 )
 #: Tables that are logs themselves, or the mail and notices a change leaves (the change itself

@@ -954,6 +954,10 @@ def _collect(session: Session, flush_context) -> None:
             held.add(obj.interview_id)
         elif isinstance(obj, Action) and obj.set_at_id is not None:
             held.add(obj.set_at_id)
+    for obj in (*session.dirty, *session.deleted):  # an interview left without a proposal
+        if isinstance(obj, Proposal):
+            history = sa.inspect(obj).attrs.interview_id.history
+            held.update(i for i in (*(history.deleted or ()), obj.interview_id) if i is not None)
 
 
 #: What places an interview in its young person's chain of held interviews.
@@ -987,12 +991,24 @@ def _forget(session: Session, *args) -> None:
 def sync_held(session: Session, interview_ids) -> None:
     """Copy onto the proposals and actions of these interviews the time of their interview
     when it is held (validated, young person present), else None: the activity report then
-    reads a period's proposals and actions as one index range (``held_at``). Called on every
-    flush that touches an interview, a proposal or an action; the bulk loaders fill it
-    themselves. Two UPDATEs per 500 interviews."""
+    reads a period's proposals and actions as one index range (``held_at``). And mark each
+    interview that made a proposal (``Interview.has_proposal``). Called on every flush that
+    touches an interview, a proposal or an action; the bulk loaders fill them themselves. Three
+    UPDATEs per 500 interviews."""
     ids = sorted(interview_ids)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
+        session.execute(
+            sa.update(Interview)
+            .where(Interview.id.in_(chunk))
+            .values(
+                has_proposal=sa.select(Proposal.id)
+                .where(Proposal.interview_id == Interview.id)
+                .exists(),
+                updated_at=Interview.updated_at,  # derived: no "modified"
+            )
+            .execution_options(synchronize_session=False)
+        )
         for model, key in ((Proposal, Proposal.interview_id), (Action, Action.set_at_id)):
             held = (
                 sa.select(Interview.starts_at)

@@ -275,20 +275,22 @@ def _shared(function):
 
 
 #: The measures of ``_interview_counts``, per (attendance, channel, kind).
-INTERVIEWS, FIRST_HELD, TWICE, GAIN = range(4)
+INTERVIEWS, FIRST_HELD, TWICE, GAIN, WITH_PROPOSAL = range(5)
 
 
 @_shared
 def _interview_counts(session: Session, period: Period, site_id: int | None) -> dict:
-    """{(attendance, channel, kind): [interviews, first held, twice, gain]} of the interviews
-    validated in the period, at the site, in one range of the ``ix_interview_held`` index.
-    From the chain of held interviews that ``domain/interviews.py`` keeps on each of them:
+    """{(attendance, channel, kind): [interviews, first held, twice, gain, with a proposal]} of
+    the interviews validated in the period, at the site, in one range of the
+    ``ix_interview_held`` index. From what ``domain/interviews.py`` keeps on each of them (the
+    chain of held interviews, ``has_proposal``):
 
     - *first held*: held, and the young person's first held one in the period (no held one
       since the start): each young person accompanied in the period counts once;
     - *twice*: the first held one rating autonomy in the period, when another one follows in the
       period: the young people assessed twice or more, once each;
-    - *gain*: the level at the latest of those minus the level at the first, added up.
+    - *gain*: the level at the latest of those minus the level at the first, added up;
+    - *with a proposal*: the interviews that made a proposal at least.
     """
     start, end = period.bounds
     present = Interview.attendance == "present"
@@ -306,8 +308,8 @@ def _interview_counts(session: Session, period: Period, site_id: int | None) -> 
         sa.or_(Interview.next_assessed_at.is_(None), Interview.next_assessed_at >= end),
     )
     return {
-        (attendance, channel, kind): [n, first_held, twice, gain]
-        for attendance, channel, kind, n, first_held, twice, gain in session.execute(
+        (attendance, channel, kind): [n, first_held, twice, gain, proposed]
+        for attendance, channel, kind, n, first_held, twice, gain, proposed in session.execute(
             sa.select(
                 Interview.attendance,
                 Interview.channel,
@@ -332,6 +334,7 @@ def _interview_counts(session: Session, period: Period, site_id: int | None) -> 
                     sa.func.sum(sa.case((last_of_two, level), (first_of_two, -level), else_=0)),
                     0,
                 ),
+                sa.func.count(sa.case((Interview.has_proposal, 1))),
             )
             .where(*_validated(period), _of_site(Interview.young_person_id, site_id))
             .group_by(Interview.attendance, Interview.channel, Interview.kind)
@@ -515,12 +518,9 @@ def interviews_by_attendance(session: Session, period: Period, site_id: int | No
     chart=None,
 )
 def concrete_outcome(session: Session, period: Period, site_id: int | None) -> Table:
-    held = _tally(_interview_counts(session, period, site_id), "attendance").get("present", 0)
-    concrete = session.scalar(
-        sa.select(sa.func.count(sa.distinct(Proposal.interview_id))).where(
-            *_held_at(Proposal.held_at, Proposal.young_person_id, period, site_id)
-        )
-    )
+    counts = _interview_counts(session, period, site_id)
+    held = _tally(counts, None, attendance="present")
+    concrete = _tally(counts, None, WITH_PROPOSAL, attendance="present")
     return Table(
         [N_("Valeur")],
         [
@@ -978,14 +978,13 @@ def _cej_weeks(session: Session, mondays: list, site_id: int | None) -> tuple[in
         )
         .outerjoin(Theme, Action.theme_id == Theme.id)
         .where(
-            # SQLite: ``status || ''`` and ``young_person_id + 0`` let the period's range on
-            # ix_action_due_status drive, rather than the status index (a third of all actions
-            # are done) or a lookup of every action of each young person in CEJ. PostgreSQL
-            # reads both from that index, and the expressions would hide from it how many
-            # actions are done.
-            ((Action.status + "") if sqlite else Action.status) == "done",
+            # Written as in the partial index ix_action_done_due (a literal, which SQLite needs
+            # to use it): the period's done actions are a range of it.
+            Action.status == sa.literal_column("'done'"),
             Action.due_date >= first,
             Action.due_date < last,
+            # SQLite: ``+ 0`` lets that range drive, not a lookup of every action of each young
+            # person in CEJ.
             ((Action.young_person_id + 0) if sqlite else Action.young_person_id).in_(people),
         )
         .group_by(Action.young_person_id, week)

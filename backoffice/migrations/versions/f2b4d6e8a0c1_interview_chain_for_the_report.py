@@ -10,10 +10,14 @@ time of the young person's previous held interview; ``previous_assessed_at`` and
 the next one that did too (NULL elsewhere). The app keeps them on every flush
 (``domain/interviews.py``). The activity report then counts the young people accompanied in a
 period and their autonomy progress from one index range, without grouping a year's interviews
-per young person. Filled here, then ``ix_interview_held`` is rebuilt to cover them.
+per young person. ``interview.has_proposal``: the interview made a proposal at least (the
+report's concrete outcome, read in the same range). Filled here, then ``ix_interview_held`` is
+rebuilt to cover them.
 
 ``ix_young_person_exit``: the exits of a period, by reason and site, without reading the whole
-``young_person`` table for each period.
+``young_person`` table for each period. ``ix_action_done_due`` (partial: the done actions) takes
+the place of ``ix_action_due_status`` for the CEJ's weekly hours: a period's done actions are a
+range of it, not a range of every action filtered.
 """
 
 import sqlalchemy as sa
@@ -47,6 +51,7 @@ BACKFILL = (
     f"{neighbour('min', '>', ASSESSED)} END "
     f"WHERE {HELD.format(t='interview')}"
 )
+DONE = "status = 'done'"
 COLUMNS = ["previous_held_at", "previous_assessed_at", "next_assessed_at"]
 OLD_INDEX = ["status", "attendance", "starts_at", "channel", "kind", "young_person_id",
              "autonomy_level"]  # fmt: skip
@@ -55,17 +60,37 @@ OLD_INDEX = ["status", "attendance", "starts_at", "channel", "kind", "young_pers
 def upgrade():
     for name in COLUMNS:
         op.add_column("interview", sa.Column(name, sa.DateTime(), nullable=True))
+    op.add_column(
+        "interview",
+        sa.Column("has_proposal", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
     op.execute(BACKFILL)
+    op.execute(
+        "UPDATE interview SET has_proposal = EXISTS "
+        "(SELECT 1 FROM proposal WHERE proposal.interview_id = interview.id)"
+    )
     op.drop_index("ix_interview_held", table_name="interview")
-    op.create_index("ix_interview_held", "interview", OLD_INDEX + COLUMNS)
+    op.create_index("ix_interview_held", "interview", [*OLD_INDEX, *COLUMNS, "has_proposal"])
     op.create_index(
         "ix_young_person_exit", "young_person", ["exit_date", "exit_reason", "site_id"]
+    )
+    op.drop_index("ix_action_due_status", table_name="action")
+    op.create_index(
+        "ix_action_done_due",
+        "action",
+        ["due_date", "young_person_id", "theme_id", "hours", "status"],
+        sqlite_where=sa.text(DONE),
+        postgresql_where=sa.text(DONE),
     )
 
 
 def downgrade():
+    op.drop_index("ix_action_done_due", table_name="action")
+    op.create_index(
+        "ix_action_due_status", "action", ["due_date", "status", "young_person_id", "theme_id", "hours"]
+    )
     op.drop_index("ix_young_person_exit", table_name="young_person")
     op.drop_index("ix_interview_held", table_name="interview")
     op.create_index("ix_interview_held", "interview", OLD_INDEX)
-    for name in reversed(COLUMNS):
+    for name in ["has_proposal", *reversed(COLUMNS)]:
         op.drop_column("interview", name)
