@@ -173,6 +173,9 @@ class YoungPerson(Timestamped, db.Model):
         sa.Index("ix_young_person_site_name", "site_id", "last_name", "first_name"),
         # The activity report's exits of a period, by reason and site, from the index alone.
         sa.Index("ix_young_person_exit", "exit_date", "exit_reason", "site_id"),
+        # A site's young people (the report of one site checks each row's young person among
+        # them): read from the index alone, not from the whole table (PostgreSQL).
+        sa.Index("ix_young_person_site_id", "site_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,7 +15,8 @@ report's concrete outcome, read in the same range). Filled here, then ``ix_inter
 rebuilt to cover them.
 
 ``ix_young_person_exit``: the exits of a period, by reason and site, without reading the whole
-``young_person`` table for each period. ``ix_action_done_due`` (partial: the done actions) takes
+``young_person`` table for each period; ``ix_young_person_site_id``: a site's young people, which
+the report of one site checks each row against, from the index alone. ``ix_action_done_due`` (partial: the done actions) takes
 the place of ``ix_action_due_status`` for the CEJ's weekly hours: a period's done actions are a
 range of it, not a range of every action filtered.
 """
@@ -74,6 +75,7 @@ def upgrade():
     op.create_index(
         "ix_young_person_exit", "young_person", ["exit_date", "exit_reason", "site_id"]
     )
+    op.create_index("ix_young_person_site_id", "young_person", ["site_id", "id"])
     op.drop_index("ix_action_due_status", table_name="action")
     op.create_index(
         "ix_action_done_due",
@@ -89,6 +91,7 @@ def downgrade():
     op.create_index(
         "ix_action_due_status", "action", ["due_date", "status", "young_person_id", "theme_id", "hours"]
     )
+    op.drop_index("ix_young_person_site_id", table_name="young_person")
     op.drop_index("ix_young_person_exit", table_name="young_person")
     op.drop_index("ix_interview_held", table_name="interview")
     op.create_index("ix_interview_held", "interview", OLD_INDEX)
