@@ -48,16 +48,23 @@ def _drop_everything():
         connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
 
 
-@pytest.fixture
-def app(tmp_path):
-    """An app on an empty schema built from the models."""
-    app = _fresh_g_per_request(create_app(_config(tmp_path)))
+def _serving(tmp_path, schema: bool = True, **config):
+    """Run a test inside an app of this ``config``: from an empty database (with the models'
+    schema, or none), left empty again afterwards."""
+    app = _fresh_g_per_request(create_app(_config(tmp_path, **config)))
     with app.app_context():
         _drop_everything()
-        db.create_all()
+        if schema:
+            db.create_all()
         yield app
         _drop_everything()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An app on an empty schema built from the models."""
+    yield from _serving(tmp_path)
 
 
 @pytest.fixture
@@ -68,12 +75,7 @@ def bare_app(tmp_path):
         if TEST_DATABASE_URL != "sqlite://"
         else (f"sqlite:///{tmp_path / 'migrations.sqlite3'}")
     )
-    app = _fresh_g_per_request(create_app(_config(tmp_path, SQLALCHEMY_DATABASE_URI=url)))
-    with app.app_context():
-        _drop_everything()
-        yield app
-        _drop_everything()
-        db.engine.dispose()
+    yield from _serving(tmp_path, schema=False, SQLALCHEMY_DATABASE_URI=url)
 
 
 @pytest.fixture
@@ -85,26 +87,13 @@ def shared_app(tmp_path):
         if TEST_DATABASE_URL.startswith("postgresql")
         else f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     )
-    app = _fresh_g_per_request(create_app(_config(tmp_path, SQLALCHEMY_DATABASE_URI=url)))
-    app.config["SHARED_URL"] = url
-    with app.app_context():
-        _drop_everything()
-        db.create_all()
-        yield app
-        _drop_everything()
-        db.engine.dispose()
+    yield from _serving(tmp_path, SQLALCHEMY_DATABASE_URI=url, SHARED_URL=url)
 
 
 @pytest.fixture
 def csrf_app(tmp_path):
     """An app with CSRF protection on, as in production."""
-    app = _fresh_g_per_request(create_app(_config(tmp_path, WTF_CSRF_ENABLED=True)))
-    with app.app_context():
-        _drop_everything()
-        db.create_all()
-        yield app
-        _drop_everything()
-        db.engine.dispose()
+    yield from _serving(tmp_path, WTF_CSRF_ENABLED=True)
 
 
 @pytest.fixture

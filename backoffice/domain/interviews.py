@@ -988,6 +988,11 @@ def _forget(session: Session, *args) -> None:
     session.info.pop(_CHAINED, None)
 
 
+def _is_held(interview):
+    """SQL: the interview (the model or an alias) is held: validated, the young person present."""
+    return sa.and_(interview.status == "completed", interview.attendance == "present")
+
+
 def sync_held(session: Session, interview_ids) -> None:
     """Copy onto the proposals and actions of these interviews the time of their interview
     when it is held (validated, young person present), else None: the activity report then
@@ -1012,11 +1017,7 @@ def sync_held(session: Session, interview_ids) -> None:
         for model, key in ((Proposal, Proposal.interview_id), (Action, Action.set_at_id)):
             held = (
                 sa.select(Interview.starts_at)
-                .where(
-                    Interview.id == key,
-                    Interview.status == "completed",
-                    Interview.attendance == "present",
-                )
+                .where(Interview.id == key, _is_held(Interview))
                 .scalar_subquery()
             )
             session.execute(
@@ -1025,10 +1026,6 @@ def sync_held(session: Session, interview_ids) -> None:
                 .values(held_at=held, updated_at=model.updated_at)  # derived: no "modified"
                 .execution_options(synchronize_session=False)
             )
-
-
-def _is_held(interview):
-    return sa.and_(interview.status == "completed", interview.attendance == "present")
 
 
 def _neighbour(interview, later: bool, assessed: bool):
